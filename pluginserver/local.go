@@ -43,7 +43,9 @@ func StartLocal(logw io.Writer, defs ...Definition) (*Local, error) {
 		Server:  &Server{Logger: slog.New(slog.NewTextHandler(logw, nil)), DrainTimeout: 5 * time.Second},
 	}
 	for _, d := range defs {
-		l.clients[d.Meta().Name] = konghost.NewClient(SocketPath(dir, d.Meta().Name))
+		c := konghost.NewClient(SocketPath(dir, d.Meta().Name))
+		c.Plugin = d.Meta().Name
+		l.clients[d.Meta().Name] = c
 	}
 	go func() { l.done <- l.Server.Serve(ctx, dir, defs...) }()
 	// Serve creates the sockets before it accepts; wait for them.

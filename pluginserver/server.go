@@ -1,6 +1,7 @@
 package pluginserver
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -170,10 +171,45 @@ type hosted struct {
 	startedAt int64
 }
 
+// conn is one Kong connection. Reads are buffered and writes are held
+// until the next read (or flush): go-pdk writes a PDK call's method and
+// argument frames as four small writes and then reads the result, so this
+// turns every PDK round trip into one write and one read system call on
+// this side.
 type conn struct {
 	net.Conn
+	br   *bufio.Reader
+	wbuf []byte
+
 	mu   sync.Mutex
 	busy bool
+}
+
+func newConn(c net.Conn) *conn { return &conn{Conn: c, br: bufio.NewReaderSize(c, 16<<10)} }
+
+func (c *conn) Read(p []byte) (int, error) {
+	if err := c.flush(); err != nil {
+		return 0, err
+	}
+	return c.br.Read(p)
+}
+
+func (c *conn) Write(p []byte) (int, error) {
+	c.wbuf = append(c.wbuf, p...)
+	return len(p), nil
+}
+
+func (c *conn) flush() error {
+	if len(c.wbuf) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(c.wbuf)
+	if cap(c.wbuf) > 64<<10 {
+		c.wbuf = nil // do not keep a large body's buffer per idle connection
+	} else {
+		c.wbuf = c.wbuf[:0]
+	}
+	return err
 }
 
 func (h *host) acceptLoop() {
@@ -182,7 +218,7 @@ func (h *host) acceptLoop() {
 		if err != nil {
 			return
 		}
-		cc := &conn{Conn: c}
+		cc := newConn(c)
 		h.mu.Lock()
 		if h.stopping {
 			h.mu.Unlock()
@@ -263,7 +299,7 @@ func (h *host) serveConn(c *conn) {
 		}
 		if ret != nil {
 			out, err := proto.Marshal(ret)
-			if err != nil || writeFrame(c, out) != nil {
+			if err != nil || writeFrame(c, out) != nil || c.flush() != nil {
 				return
 			}
 		}

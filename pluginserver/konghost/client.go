@@ -1,6 +1,7 @@
 package konghost
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -82,6 +83,8 @@ type InstanceStatus struct {
 // Kong's do.
 type Client struct {
 	path string
+	// Plugin names the plugin served on the socket; it labels log lines.
+	Plugin string
 	// Timeout bounds every connect, send and read (Kong: 60 s).
 	Timeout time.Duration
 
@@ -135,8 +138,17 @@ func (c *Client) get(ctx context.Context) (net.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", c.path, err)
 	}
-	return conn, nil
+	return &bufConn{Conn: conn, br: bufio.NewReaderSize(conn, 16<<10)}, nil
 }
+
+// bufConn reads through a buffer, as nginx's cosocket receive does, so a
+// frame's length and payload cost one read.
+type bufConn struct {
+	net.Conn
+	br *bufio.Reader
+}
+
+func (c *bufConn) Read(p []byte) (int, error) { return c.br.Read(p) }
 
 // put returns a connection after a successful call, as Kong's setkeepalive.
 func (c *Client) put(conn net.Conn) {
@@ -287,7 +299,7 @@ func (c *Client) event(conn net.Conn, seq int64, id int32, phase Phase, r *Reque
 		if err != nil {
 			return Continued, err
 		}
-		reply, err := r.serve(phase, string(method), args)
+		reply, err := r.serve(c.Plugin, phase, string(method), args)
 		if errors.Is(err, errExit) {
 			return Exited, nil
 		}

@@ -159,7 +159,7 @@ func TestLogArgumentsJoinLikeTostring(t *testing.T) {
 	r := plugintest.Request("GET", "/", nil, "X-Probe", "log")
 	inst.Access(t, r)
 	require.Len(t, r.Logs, 1)
-	require.Equal(t, konghost.LogLine{Level: "info", Message: "aNULL_VALUE3 1.5true"}, r.Logs[0])
+	require.Equal(t, konghost.LogLine{Plugin: "tollgate-probe", Phase: konghost.PhaseAccess, Level: "info", Message: "aNULL_VALUE3 1.5true"}, r.Logs[0])
 }
 
 func TestExitIsNeverAnsweredAndHeldUntilFinish(t *testing.T) {

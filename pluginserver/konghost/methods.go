@@ -74,6 +74,12 @@ type method struct {
 	fn func(r *Request, p Phase, args proto.Message) (proto.Message, error)
 }
 
+// caller is who made a callback, for the log methods.
+type caller struct {
+	plugin string
+	phase  Phase
+}
+
 func empty() proto.Message      { return &emptypb.Empty{} }
 func str() proto.Message        { return &pb.String{} }
 func integer() proto.Message    { return &pb.Int{} }
@@ -321,7 +327,7 @@ func Methods() []string {
 
 // serve answers one PDK callback. It returns the reply payload, errExit
 // for kong.response.exit, or a *CallError when Kong would raise one.
-func (r *Request) serve(phase Phase, name string, args []byte) ([]byte, error) {
+func (r *Request) serve(plugin string, phase Phase, name string, args []byte) ([]byte, error) {
 	m, ok := methods[name]
 	if !ok {
 		return nil, &CallError{name, phase, fmt.Sprintf("method %q not found", name)}
@@ -335,6 +341,7 @@ func (r *Request) serve(phase Phase, name string, args []byte) ([]byte, error) {
 	}
 	r.mu.Lock()
 	r.Calls++
+	r.caller = caller{plugin, phase}
 	out, err := m.fn(r, phase, in)
 	r.mu.Unlock()
 	if err != nil {
@@ -698,7 +705,7 @@ func logAt(level string) func(*Request, Phase, proto.Message) (proto.Message, er
 				b.WriteString("true")
 			}
 		}
-		r.Logs = append(r.Logs, LogLine{Level: level, Message: b.String()})
+		r.Logs = append(r.Logs, LogLine{Plugin: r.caller.plugin, Phase: r.caller.phase, Level: level, Message: b.String()})
 		return nil, nil
 	}
 }

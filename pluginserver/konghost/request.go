@@ -96,6 +96,7 @@ type Request struct {
 
 	bodyFile string
 	held     []net.Conn
+	caller   caller
 }
 
 // Captures are a route's regex captures (kong.request.get_uri_captures).
@@ -147,8 +148,17 @@ type Exit struct {
 
 // LogLine is one kong.log.* call.
 type LogLine struct {
+	Plugin  string // Client.Plugin of the caller
+	Phase   Phase
 	Level   string
 	Message string
+}
+
+// LogLines returns a copy of the log lines; safe while log handlers run.
+func (r *Request) LogLines() []LogLine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]LogLine(nil), r.Logs...)
 }
 
 // Latencies are what kong.log.serialize reports, in milliseconds.

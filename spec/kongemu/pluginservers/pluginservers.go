@@ -10,7 +10,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -181,11 +180,11 @@ func Query(ctx context.Context, s ServerConf) (*Plugin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pluginserver %s: %w", s.Name, err)
 	}
-	var sch schema.Plugin
-	if err := json.Unmarshal(info.Schema, &sch); err != nil {
+	sch, err := schema.Parse(info.Schema)
+	if err != nil {
 		return nil, fmt.Errorf("failed loading external plugins: schema of %s: %w", info.Name, err)
 	}
-	return &Plugin{Server: s, Info: info, Schema: &sch}, nil
+	return &Plugin{Server: s, Info: info, Schema: sch}, nil
 }
 
 // Manager runs the plugin servers Kong would start and knows every
@@ -197,6 +196,9 @@ type Manager struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	procs map[string]*os.Process // running start_cmd processes by server name
 }
 
 // Start queries every plugin server, fails like Kong on a bad dump, and
@@ -206,7 +208,7 @@ func Start(ctx context.Context, c *Conf, log *slog.Logger) (*Manager, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	m := &Manager{Conf: c, Plugins: map[string]*Plugin{}, Log: log}
+	m := &Manager{Conf: c, Plugins: map[string]*Plugin{}, Log: log, procs: map[string]*os.Process{}}
 	for _, s := range c.Servers {
 		qctx, cancel := context.WithTimeout(ctx, time.Minute)
 		p, err := Query(qctx, s)
@@ -255,6 +257,9 @@ func (m *Manager) supervise(ctx context.Context, s ServerConf) {
 			log.Error("start plugin server", "error", err)
 		} else {
 			go relay(pr, log, cmd.Process.Pid)
+			m.mu.Lock()
+			m.procs[s.Name] = cmd.Process
+			m.mu.Unlock()
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait(); pw.Close() }()
 			select {
@@ -294,6 +299,18 @@ func relay(r io.Reader, log *slog.Logger, pid int) {
 	for sc.Scan() {
 		log.Info(sc.Text(), "pid", pid)
 	}
+}
+
+// Signal sends sig to the running process of a plugin server started with
+// start_cmd, as an operator (or a crash) would; Kong respawns it.
+func (m *Manager) Signal(server string, sig os.Signal) error {
+	m.mu.Lock()
+	p := m.procs[server]
+	m.mu.Unlock()
+	if p == nil {
+		return fmt.Errorf("plugin server %s is not running under start_cmd", server)
+	}
+	return p.Signal(sig)
 }
 
 // Stop sends SIGTERM to every started server and waits for them.
