@@ -341,6 +341,10 @@ func (r *Request) serve(plugin string, phase Phase, name string, args []byte) ([
 	}
 	r.mu.Lock()
 	r.Calls++
+	if r.CallsTo == nil {
+		r.CallsTo = map[string]int{}
+	}
+	r.CallsTo[name]++
 	r.caller = caller{plugin, phase}
 	out, err := m.fn(r, phase, in)
 	r.mu.Unlock()

@@ -91,8 +91,9 @@ type Request struct {
 	SerializeValues map[string]any
 	// Latencies feed kong.log.serialize (milliseconds).
 	Latencies Latencies
-	// Calls counts the PDK callbacks served.
-	Calls int
+	// Calls counts the PDK callbacks served; CallsTo counts them by method.
+	Calls   int
+	CallsTo map[string]int
 
 	bodyFile string
 	held     []net.Conn

@@ -1,0 +1,202 @@
+// Package reqctx shares one request's parsed body between Tollgate's
+// plugins, so that the body crosses Kong's plugin socket and is parsed once
+// per request rather than once per plugin.
+//
+// Every PDK call is a round trip over the socket, and a prompt can be
+// megabytes. The first Tollgate plugin that handles a request reads the
+// path and body (two calls), parses the body with package llm, keeps the
+// result in this process's [Store] and writes a token to kong.ctx.shared
+// (one call). A later plugin of the same request in the same process
+// (sidecar mode: every plugin in one `tollgate serve`) reads the token (one
+// call) and gets the parsed request back. In Kong-managed mode each plugin
+// is its own process: the token is not found there, and the plugin reads
+// and parses the body itself, which is always correct, just slower.
+//
+// A plugin that changes the body must do it with [Store.SetBody] (which
+// calls kong.service.request.set_raw_body), so the shared copy stays what
+// Kong will send upstream and later plugins see the edit, as Kong's own
+// kong.request.get_raw_body would show it.
+package reqctx
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/Kong/go-pdk"
+
+	"github.com/tollgate-ai/tollgate/internal/llm"
+)
+
+// SharedKey is the kong.ctx.shared key that carries the token.
+const SharedKey = "tollgate.request"
+
+// Request is one client request as Tollgate's plugins see it.
+type Request struct {
+	// Path is kong.request.get_path (the client's path, normalised).
+	Path string
+	// Format is the API the path serves, or the body's detected format.
+	Format llm.Format
+	// Body is the body as Kong will send it upstream.
+	Body []byte
+	// LLM is the parsed body; nil when the body is empty or not parsed.
+	LLM *llm.Request
+	// ParseErr is why the body could not be parsed (an *llm.RequestError,
+	// which answers as a 400 in the OpenAI shape); nil for an empty body.
+	ParseErr error
+	token    string
+}
+
+// Store keeps parsed requests for the plugins of one process. Entries live
+// for a request's duration; they expire after TTL and at most Max are kept,
+// oldest dropped first.
+type Store struct {
+	// TTL bounds an entry's life (default one minute, Kong's socket timeout).
+	TTL time.Duration
+	// Max bounds the number of entries (default 4096).
+	Max int
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+
+	mu      sync.Mutex
+	entries map[string]*entry
+	order   []string // insertion order, for eviction
+}
+
+type entry struct {
+	req     *Request
+	expires time.Time
+}
+
+var process = &Store{}
+
+// Load is [Store.Load] on the process-wide store.
+func Load(kong *pdk.PDK) (*Request, error) { return process.Load(kong) }
+
+// SetBody is [Store.SetBody] on the process-wide store.
+func SetBody(kong *pdk.PDK, r *Request, body []byte) error { return process.SetBody(kong, r, body) }
+
+// Load returns the request for the plugin handling kong: the one an earlier
+// plugin of this request parsed in this process, or else the body read and
+// parsed now and published for the next plugins. The error is a PDK
+// failure; a body that is not a valid LLM request is reported in ParseErr.
+func (s *Store) Load(kong *pdk.PDK) (*Request, error) {
+	if tok, err := kong.Ctx.GetSharedString(SharedKey); err == nil && tok != "" {
+		if r := s.get(tok); r != nil {
+			return r, nil
+		}
+	}
+	path, err := kong.Request.GetPath()
+	if err != nil {
+		return nil, fmt.Errorf("read request path: %w", err)
+	}
+	body, err := kong.Request.GetRawBody()
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	r := &Request{Path: path, Body: body, token: newToken()}
+	r.Format, _ = llm.FormatForPath(path)
+	r.parse()
+	s.put(r)
+	if err := kong.Ctx.SetShared(SharedKey, r.token); err != nil {
+		return nil, fmt.Errorf("share parsed request: %w", err)
+	}
+	return r, nil
+}
+
+// SetBody sends body upstream instead of the current one
+// (kong.service.request.set_raw_body), parses it again, and keeps the shared
+// copy in step for the next plugins.
+func (s *Store) SetBody(kong *pdk.PDK, r *Request, body []byte) error {
+	if err := kong.ServiceRequest.SetRawBody(string(body)); err != nil {
+		return fmt.Errorf("set upstream body: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r.Body = append([]byte(nil), body...)
+	r.parse()
+	return nil
+}
+
+func (r *Request) parse() {
+	r.LLM, r.ParseErr = nil, nil
+	if len(r.Body) == 0 {
+		return
+	}
+	req, err := llm.Parse(r.Format, r.Body)
+	if err != nil {
+		r.ParseErr = err
+		return
+	}
+	r.LLM = req
+	if r.Format == llm.FormatUnknown {
+		r.Format = req.Format
+	}
+}
+
+func (s *Store) get(tok string) *Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[tok]
+	if e == nil || s.now().After(e.expires) {
+		return nil
+	}
+	// Later plugins share the entry itself, so SetBody reaches everyone.
+	return e.req
+}
+
+func (s *Store) put(r *Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.entries == nil {
+		s.entries = map[string]*entry{}
+	}
+	now := s.now()
+	// Drop expired entries from the front, then the oldest beyond Max.
+	for len(s.order) > 0 {
+		e := s.entries[s.order[0]]
+		if e != nil && now.Before(e.expires) && len(s.order) < s.max() {
+			break
+		}
+		delete(s.entries, s.order[0])
+		s.order = s.order[1:]
+	}
+	s.entries[r.token] = &entry{req: r, expires: now.Add(s.ttl())}
+	s.order = append(s.order, r.token)
+}
+
+// Len is the number of entries kept.
+func (s *Store) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.entries)
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Store) ttl() time.Duration {
+	if s.TTL > 0 {
+		return s.TTL
+	}
+	return time.Minute
+}
+
+func (s *Store) max() int {
+	if s.Max > 0 {
+		return s.Max
+	}
+	return 4096
+}
+
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
