@@ -43,17 +43,17 @@
 // priority is computed as LuaJIT really computes it, which is not what its
 // comment says: the match weight (number of non-empty fields), header count
 // and regex_priority are shifted in 32-bit arithmetic, so the bits for
-// "only plain hosts" (1<<60) and "regex path" (1<<51) outrank the match
-// weight. Equal priorities go to the higher route id, as atc-router orders
+// "only plain hosts" (1<<60) and "regex path" (1<<51) outrank a match
+// weight below 4. Equal priorities go to the higher route id, as atc-router orders
 // its matchers; created_at plays no part. The upstream path is
 // get_upstream_uri_v0's join of strip_path, the service path and the
 // request path, which the ATC flavors use for path_handling v1 as well.
 //
 // # Plugins
 //
-// PluginFor picks the most specific config of a plugin (route+service+
-// consumer first, global last, with Kong Enterprise's consumer-group
-// levels); the caller asks for each plugin as the access phase reaches it,
+// PluginFor picks the most specific config of a plugin
+// (route+service+consumer first, global last, with Kong Enterprise's
+// consumer-group levels); the caller asks for each plugin as the access phase reaches it,
 // with the consumer known at that point. GlobalPlugins are what rewrite
 // runs and what log runs when access never did. SortByPriority orders
 // handlers like Kong (priority descending, then name descending), and
@@ -68,16 +68,31 @@
 // `Key realm="…"` when realm is set). ErrorResponse.Render produces Kong's
 // error bodies, chosen by the Accept header.
 //
-// # Not emulated
+// # Not emulated, and deviations
 //
-// Stream routes, gRPC, snis, sources and destinations, expressions routes,
-// upstreams and targets, certificates, vaults, workspaces, credentials of
-// other auth plugins, Kong's other bundled plugins, dynamic plugin
-// ordering, key-auth's ttl, and plugin config validation for external
-// plugins (their schema comes from their -dump). Regex paths use Go's RE2
-// syntax where Kong uses Rust's regex crate (the same for common patterns;
-// Rust's \d and \w are Unicode-aware). Host matching compares bytes like
-// Kong, so a Host header in upper case does not match a lower-case route
-// host. A route host with a port matches the port of the Host header, else
-// RouteRequest.Port.
+// Not emulated: stream routes, gRPC, snis, sources and destinations,
+// expressions routes, upstreams and targets, certificates, vaults,
+// workspaces, credentials of other auth plugins, Kong's other bundled
+// plugins, dynamic plugin ordering, key-auth's ttl, and config validation
+// for external plugins (their schema comes from their -dump). These are
+// refused at load rather than ignored.
+//
+// Deviations: regex paths use Go's RE2 syntax where Kong uses Rust's regex
+// crate (the same for common patterns; Rust's \d and \w are Unicode-aware).
+// A route host with a port matches the Host header's port, else
+// RouteRequest.Port. A plugin configured twice on one scope is refused
+// even when Kong's id derivation would let the two through (one reference
+// by name, one by nesting). Where Kong's route priority depends on an
+// undefined LuaJIT conversion (match weight 4 or more, negative
+// regex_priority) the emulator sign-extends. Consumer groups are Kong
+// Enterprise; their precedence levels follow Kong's documentation, and a
+// consumer's groups are tried by name.
+//
+// Kong behaviour kept on purpose, as a test may trip on it: host matching
+// compares bytes, so an upper-case Host header misses a lower-case route
+// host; header regex captures join the path captures; a plugin's
+// protocols are not checked against the request's scheme; key-auth's
+// hide_credentials clears the header by the configured name only, so a
+// dashed header found through an underscored key name reaches the
+// upstream.
 package kongemu

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
 	pb "github.com/Kong/go-pdk/server/kong_plugin_protocol"
@@ -227,14 +226,16 @@ type bundledResult struct {
 }
 
 // resolve picks the config of plugin name for the request as it stands.
-func (g *generation) resolve(name string, rm *routeMatch, c *consumerRef, scheme string) *resolved {
+func (g *generation) resolve(name string, rm *routeMatch, c *consumerRef) *resolved {
 	var consumer *kongemu.Consumer
 	var groups []*kongemu.ConsumerGroup
 	if c != nil {
 		consumer, groups = c.consumer, c.groups
 	}
+	// Kong filters plugins by subsystem (http), not by the request's scheme;
+	// the deck already left out plugins without an http protocol.
 	p := g.deck.PluginFor(name, rm.route, rm.service, consumer, groups)
-	if p == nil || !slices.Contains(p.Protocols, scheme) {
+	if p == nil {
 		return nil
 	}
 	if name == "key-auth" {

@@ -266,7 +266,7 @@ func (c *call) access(ctx context.Context, rw http.ResponseWriter) bool {
 	var consumer *consumerRef
 	answered := false
 	for _, name := range c.gen.order {
-		pl := c.gen.resolve(name, c.route, consumer, c.r.Scheme)
+		pl := c.gen.resolve(name, c.route, consumer)
 		if pl == nil {
 			continue
 		}
