@@ -30,8 +30,22 @@ type Program struct {
 	// Sidecar, when set, runs beside the plugin sockets in serve mode (the
 	// egress proxy) until ctx is done.
 	Sidecar func(ctx context.Context, log *slog.Logger) error
+	// ServeFlags, when set, adds the sidecar's own flags to serve.
+	ServeFlags func(fs *flag.FlagSet)
+	// Prepare, when set, runs before any plugin instance can start: with
+	// sidecar true for serve and try (plugins and egress in one process),
+	// false for a plugin run by Kong on its own.
+	Prepare func(sidecar bool) error
+	// Commands are extra commands (name → run with the arguments after it).
+	Commands map[string]Command
 
 	Stdout, Stderr io.Writer
+}
+
+// Command is an extra command of a Program.
+type Command struct {
+	Usage string // one line for the usage text, after the program name
+	Run   func(ctx context.Context, args []string) int
 }
 
 // Main runs the program on os.Args with SIGINT/SIGTERM wired to shutdown and
@@ -84,6 +98,9 @@ func (p *Program) Run(ctx context.Context, args []string) int {
 		p.usage()
 		return 0
 	default:
+		if c, ok := p.Commands[cmd]; ok {
+			return c.Run(ctx, rest)
+		}
 		fmt.Fprintf(p.Stderr, "%s: unknown command %q\n\n", p.Name, cmd)
 		p.usage()
 		return 2
@@ -102,8 +119,11 @@ Usage:
   %[1]s plugins                                      list the plugins this binary hosts
   %[1]s version                                      print the version
 
-Run '%[1]s <command> --help' for a command's flags.
 `, p.Name)
+	for name, c := range p.Commands {
+		fmt.Fprintf(p.Stderr, "  %s %-8s %s\n", p.Name, name, c.Usage)
+	}
+	fmt.Fprintf(p.Stderr, "\nRun '%s <command> --help' for a command's flags.\n", p.Name)
 }
 
 func (p *Program) lookup(name string) Definition {
@@ -227,6 +247,9 @@ func (p *Program) cmdServe(ctx context.Context, args []string) int {
 	fs := p.flags("serve", "serve [--kong-prefix DIR] [--plugins a,b]")
 	prefix := fs.String("kong-prefix", DefaultPrefix, "directory for the plugin sockets (Kong's prefix or a shared volume)")
 	only := fs.String("plugins", "", "comma-separated plugins to serve (default: all)")
+	if p.ServeFlags != nil {
+		p.ServeFlags(fs)
+	}
 	pos, code, ok := parse(fs, args)
 	if !ok {
 		return code
@@ -251,6 +274,11 @@ func (p *Program) cmdServe(ctx context.Context, args []string) int {
 
 func (p *Program) serve(ctx context.Context, prefix string, defs []Definition, sidecar bool) int {
 	log := slog.New(slog.NewJSONHandler(p.Stderr, nil))
+	if p.Prepare != nil {
+		if err := p.Prepare(sidecar); err != nil {
+			return p.fail(err)
+		}
+	}
 	if err := os.MkdirAll(prefix, 0o755); err != nil {
 		return p.fail(fmt.Errorf("create prefix: %w", err))
 	}

@@ -298,6 +298,11 @@ func (p *Program) cmdTry(ctx context.Context, args []string) int {
 	for _, h := range headers {
 		req.Header.Add(h[0], h[1])
 	}
+	if p.Prepare != nil {
+		if err := p.Prepare(true); err != nil {
+			return p.fail(err)
+		}
+	}
 	res, err := Try(ctx, d, TryInput{Config: cfg, Request: req, Body: body, Consumer: *consumer})
 	if err != nil {
 		var ce *ConfigError
