@@ -247,6 +247,12 @@ func TestEmulatorRejectsAConfigTheDumpedSchemaRejects(t *testing.T) {
 	require.ErrorContains(t, err, "config.mode")
 	err = k.gw.Load([]byte(strings.Replace(testDeck(up.URL, ""), "tollgate-test", "tollgate-nope", 1)))
 	require.ErrorContains(t, err, "tollgate-nope")
+
+	// Referenceable fields take Kong's env vault references.
+	withRef := strings.Replace(testDeck(up.URL, ""), "tag: e2e", "tag: e2e\n          secret: \"{vault://env/tg-spec-secret}\"", 1)
+	require.ErrorContains(t, k.gw.Load([]byte(withRef)), "TG_SPEC_SECRET is not set")
+	t.Setenv("TG_SPEC_SECRET", "s3cr3t")
+	require.NoError(t, k.gw.Load([]byte(withRef)))
 }
 
 // TestEmulatorStreamsWithoutBuffering shows an SSE answer reaches the client

@@ -124,6 +124,11 @@ func newEntity(p *kongemu.Plugin, sp *pluginservers.Plugin) (*entity, error) {
 		return nil, fmt.Errorf("plugin %s (%s): %w", p.Name, p.ID, err)
 	}
 	cfg, _ := norm["config"].(map[string]any)
+	if c := sp.Schema.Config(); c != nil && cfg != nil {
+		if _, err := resolveRefs(c, cfg, "config"); err != nil {
+			return nil, fmt.Errorf("plugin %s (%s): %w", p.Name, p.ID, err)
+		}
+	}
 	out := make(map[string]any, len(cfg)+8)
 	for k, v := range cfg {
 		out[k] = v
