@@ -2,11 +2,25 @@
 // tollgate binary to host. Each plugin lives in its own sub-package.
 package plugins
 
-import "github.com/tollgate-ai/tollgate/pluginserver"
+import (
+	"github.com/tollgate-ai/tollgate/internal/seal"
+	"github.com/tollgate-ai/tollgate/plugins/modelfallback"
+	"github.com/tollgate-ai/tollgate/pluginserver"
+)
+
+// Deps are what the plugins of one process share with each other and
+// with the egress proxy.
+type Deps struct {
+	// Keyring seals the hand-off to egress; it is resolved when an
+	// instance starts, after the process knows its mode.
+	Keyring func() (*seal.Keyring, error)
+}
 
 // All returns every plugin the tollgate binary hosts.
-func All() []pluginserver.Definition {
-	// The feature plugins (opa, prompt-guard, pii-mask, token-rate-limit,
-	// semantic-cache, model-fallback) register here as they land (issues 3–6+).
-	return []pluginserver.Definition{}
+func All(d Deps) []pluginserver.Definition {
+	// The other feature plugins (opa, prompt-guard, pii-mask,
+	// token-rate-limit, semantic-cache) register here as they land.
+	return []pluginserver.Definition{
+		modelfallback.New(d.Keyring),
+	}
 }

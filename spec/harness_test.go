@@ -79,6 +79,8 @@ type kongSetup struct {
 	managed map[string][]string
 	// sidecar binaries are started here with `serve`, and Kong only queries them.
 	sidecar map[string][]string
+	// serveArgs are extra flags for the sidecars' serve command.
+	serveArgs []string
 	// echo adds the plain go-pdk plugin, with go-pdk's own flags.
 	echo bool
 	// extra kong.conf lines.
@@ -122,7 +124,7 @@ func startKong(t testing.TB, setup kongSetup, deck string) *kong {
 	}
 	for bin, list := range setup.sidecar {
 		add(bin, "sidecar", list)
-		startSidecar(t, sink, bin, prefix, list)
+		startSidecar(t, sink, bin, prefix, list, setup.serveArgs...)
 	}
 	if setup.echo {
 		plugins, names = append(plugins, "gopdk-echo"), append(names, "gopdk-echo")
@@ -160,9 +162,10 @@ func keep(key string, plugins []string) bool {
 }
 
 // startSidecar runs `<bin> serve` as the sidecar container would.
-func startSidecar(t testing.TB, logs io.Writer, bin, prefix string, plugins []string) {
+func startSidecar(t testing.TB, logs io.Writer, bin, prefix string, plugins []string, extra ...string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--kong-prefix", prefix, "--plugins", strings.Join(plugins, ","))
+	args := append([]string{"serve", "--kong-prefix", prefix, "--plugins", strings.Join(plugins, ",")}, extra...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {

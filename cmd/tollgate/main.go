@@ -1,13 +1,57 @@
 // Command tollgate hosts Tollgate's Kong plugins (one per process, or all in
-// one sidecar process) and prints what Kong's pluginserver query_cmd expects.
+// one sidecar process next to the egress proxy) and prints what Kong's
+// pluginserver query_cmd expects.
 package main
 
 import (
+	"errors"
+	"os"
+	"sync"
+
+	"github.com/tollgate-ai/tollgate/internal/seal"
 	"github.com/tollgate-ai/tollgate/plugins"
 	"github.com/tollgate-ai/tollgate/pluginserver"
 )
 
 func main() {
-	p := &pluginserver.Program{Name: "tollgate", Plugins: plugins.All()}
+	k := &keys{}
+	eg := &egressCmd{keys: k}
+	p := &pluginserver.Program{
+		Name:       "tollgate",
+		Plugins:    plugins.All(plugins.Deps{Keyring: k.get}),
+		Prepare:    k.prepare,
+		ServeFlags: eg.flags,
+		Sidecar:    eg.run,
+		Commands: map[string]pluginserver.Command{
+			"egress": {Usage: "[--listen ADDR] [--admin-listen ADDR]     the egress proxy alone (TOLLGATE_SECRET required)", Run: eg.main},
+		},
+	}
 	p.Main()
+}
+
+// keys is the process's sealing keyring, chosen once the mode is known:
+// from TOLLGATE_SECRET, or random when plugins and egress share the process.
+type keys struct {
+	mu sync.Mutex
+	kr *seal.Keyring
+}
+
+func (k *keys) prepare(sidecar bool) error {
+	kr, err := seal.KeyringFromEnv(os.LookupEnv, sidecar)
+	if err != nil {
+		return err
+	}
+	k.mu.Lock()
+	k.kr = kr
+	k.mu.Unlock()
+	return nil
+}
+
+func (k *keys) get() (*seal.Keyring, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.kr == nil {
+		return nil, errors.New("no sealing key: set " + seal.EnvSecret)
+	}
+	return k.kr, nil
 }

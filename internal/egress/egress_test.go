@@ -1,0 +1,267 @@
+package egress_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tollgate-ai/tollgate/internal/egress"
+	"github.com/tollgate-ai/tollgate/internal/fakellm"
+	"github.com/tollgate-ai/tollgate/internal/seal"
+	"github.com/tollgate-ai/tollgate/internal/state"
+)
+
+type rig struct {
+	kr    *seal.Keyring
+	llm   *fakellm.Server
+	srv   *httptest.Server
+	usage *usageLog
+	reg   *prometheus.Registry
+}
+
+type usageLog struct {
+	mu  sync.Mutex
+	got []egress.Usage
+}
+
+func (u *usageLog) add(ev egress.Usage) { u.mu.Lock(); u.got = append(u.got, ev); u.mu.Unlock() }
+
+func (u *usageLog) wait(t *testing.T, n int) []egress.Usage {
+	t.Helper()
+	require.Eventually(t, func() bool { u.mu.Lock(); defer u.mu.Unlock(); return len(u.got) >= n }, 5*time.Second, time.Millisecond)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]egress.Usage(nil), u.got...)
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	kr, err := seal.NewKeyring(seal.NewRandomKey())
+	require.NoError(t, err)
+	llm := fakellm.New(fakellm.Options{APIKey: "sk-fake"})
+	t.Cleanup(llm.Close)
+	bus := &egress.Bus{}
+	ul := &usageLog{}
+	bus.Subscribe(ul.add)
+	reg := prometheus.NewRegistry()
+	e, err := egress.New(egress.Options{Keyring: kr, Breakers: state.NewMemory(), Usage: bus, Registerer: reg})
+	require.NoError(t, err)
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return &rig{kr: kr, llm: llm, srv: srv, usage: ul, reg: reg}
+}
+
+func (r *rig) target(name, provider, model string) egress.PlanTarget {
+	return egress.PlanTarget{Name: name, Provider: provider, URL: r.llm.URL(), Model: model, APIKey: "sk-fake", TimeoutMS: 5000}
+}
+
+func (r *rig) plan(targets ...egress.PlanTarget) *egress.Plan {
+	for i := range targets {
+		targets[i].Tier = i
+	}
+	return &egress.Plan{Targets: targets, RetryOn: []string{"429", "5xx", "timeout", "connection"}, MaxAttempts: 3,
+		Breaker: egress.BreakerConfig{Enabled: true, FailureThreshold: 2, CoolDownSeconds: 60, HalfOpenProbes: 1}, Consumer: "alice", Route: "chat"}
+}
+
+// post sends body to egress as Kong would after the plugins: the sealed
+// plan and request id, plus whatever the client sent.
+func (r *rig) post(t *testing.T, p *egress.Plan, id, body string, extra ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest("POST", r.srv.URL+"/v1/chat/completions", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if p != nil {
+		v, err := egress.SealPlan(r.kr, id, p, time.Minute)
+		require.NoError(t, err)
+		req.Header.Set(egress.HeaderRequestID, id)
+		req.Header.Set(egress.HeaderPlan, v)
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		req.Header.Set(extra[i], extra[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+const chat = `{"model":"gpt-4o","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hello egress"}]}`
+const chatStream = `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"Hello egress"}]}`
+
+func readJSON(t *testing.T, resp *http.Response, v any) {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, v), "%s", b)
+}
+
+func TestRefusesRequestsWithoutAValidPlan(t *testing.T) {
+	r := newRig(t)
+	p := r.plan(r.target("a", "openai", "gpt-4o-mini"))
+	require.Equal(t, http.StatusForbidden, r.post(t, nil, "", chat).StatusCode, "no plan")
+
+	other, _ := seal.NewKeyring(seal.NewRandomKey())
+	v, _ := egress.SealPlan(other, "id-1", p, time.Minute)
+	resp := r.post(t, nil, "", chat, egress.HeaderRequestID, "id-1", egress.HeaderPlan, v)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, "sealed with another key")
+
+	v, _ = egress.SealPlan(r.kr, "id-2", p, time.Minute)
+	resp = r.post(t, nil, "", chat, egress.HeaderRequestID, "id-3", egress.HeaderPlan, v)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, "bound to another request")
+
+	require.Equal(t, http.StatusOK, r.post(t, p, "id-4", chat).StatusCode)
+	require.Equal(t, http.StatusForbidden, r.post(t, p, "id-4", chat).StatusCode, "replayed")
+	require.Len(t, r.llm.Requests(), 1, "only the valid request reached the provider")
+}
+
+func TestStripsHandOffAndClientCredentials(t *testing.T) {
+	r := newRig(t)
+	resp := r.post(t, r.plan(r.target("a", "openai", "gpt-4o-mini")), "id-1", chat,
+		"Authorization", "Bearer client-secret", "apikey", "kong-key", "X-Tollgate-Other", "x", "X-Consumer-Username", "alice")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	got := r.llm.Requests()[0]
+	require.Equal(t, "Bearer sk-fake", got.Header.Get("Authorization"))
+	for k := range got.Header {
+		lk := strings.ToLower(k)
+		require.False(t, strings.HasPrefix(lk, "x-tollgate-") || lk == "apikey" || strings.HasPrefix(lk, "x-consumer-"), "%s reached the provider", k)
+	}
+	require.Equal(t, "gpt-4o-mini", got.Model)
+}
+
+func TestFallsBackAndSaysWhoAnswered(t *testing.T) {
+	r := newRig(t)
+	r.llm.Enqueue(fakellm.Behavior{Error: fakellm.ErrorServer})
+	resp := r.post(t, r.plan(r.target("a", "openai", "gpt-4o-mini"), r.target("b", "anthropic", "claude-3-5-haiku-latest")), "id-1", chat)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "anthropic", resp.Header.Get(egress.HeaderProvider))
+	require.Equal(t, "b", resp.Header.Get(egress.HeaderTarget))
+	require.Equal(t, "2", resp.Header.Get(egress.HeaderAttempts))
+	var out struct {
+		Object  string `json:"object"`
+		Choices []struct {
+			Message struct{ Content string } `json:"message"`
+		} `json:"choices"`
+		Usage struct {
+			PromptTokens int `json:"prompt_tokens"`
+		} `json:"usage"`
+	}
+	readJSON(t, resp, &out)
+	require.Equal(t, "chat.completion", out.Object, "the client gets the OpenAI shape from Anthropic")
+	require.Contains(t, out.Choices[0].Message.Content, "Hello egress")
+	ev := r.usage.wait(t, 1)[0]
+	require.Equal(t, "b", ev.Target)
+	require.Equal(t, "alice", ev.Consumer)
+	require.False(t, ev.Estimated)
+	require.Equal(t, out.Usage.PromptTokens, ev.PromptTokens)
+	require.Positive(t, ev.CompletionTokens)
+}
+
+func TestLastErrorClassAndRetryAfterReachTheClient(t *testing.T) {
+	r := newRig(t)
+	r.llm.Always(fakellm.Behavior{Error: fakellm.ErrorRateLimit, RetryAfter: 9 * time.Second})
+	resp := r.post(t, r.plan(r.target("a", "openai", "gpt-4o-mini")), "id-1", chat)
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	require.Equal(t, "9", resp.Header.Get("Retry-After"))
+	require.Equal(t, "1", resp.Header.Get(egress.HeaderAttempts), "Retry-After keeps egress from hammering the same target")
+	var e struct {
+		Error struct{ Message, Type string } `json:"error"`
+	}
+	readJSON(t, resp, &e)
+	require.NotEmpty(t, e.Error.Message)
+}
+
+func TestClientErrorsAreNotRetried(t *testing.T) {
+	r := newRig(t)
+	r.llm.Enqueue(fakellm.Behavior{Error: fakellm.ErrorBadRequest})
+	resp := r.post(t, r.plan(r.target("a", "openai", "gpt-4o-mini"), r.target("b", "openai", "gpt-4o")), "id-1", chat)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Len(t, r.llm.Requests(), 1)
+}
+
+func TestAttemptTimeoutMovesOn(t *testing.T) {
+	r := newRig(t)
+	r.llm.Enqueue(fakellm.Behavior{Hang: true})
+	slow := r.target("slow", "openai", "gpt-4o-mini")
+	slow.TimeoutMS = 100
+	resp := r.post(t, r.plan(slow, r.target("fast", "openai", "gpt-4o")), "id-1", chat)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "fast", resp.Header.Get(egress.HeaderTarget))
+}
+
+func TestBreakerSkipsAFailingTarget(t *testing.T) {
+	r := newRig(t)
+	r.llm.Always(fakellm.Behavior{Match: func(q fakellm.Request) bool { return q.Model == "gpt-4o-mini" }, Error: fakellm.ErrorUnavailable})
+	p := r.plan(r.target("a", "openai", "gpt-4o-mini"), r.target("b", "openai", "gpt-4o"))
+	for i := range 2 { // failure_threshold 2
+		resp := r.post(t, p, "id-"+string(rune('a'+i)), chat)
+		require.Equal(t, "b", resp.Header.Get(egress.HeaderTarget))
+	}
+	r.llm.Reset()
+	resp := r.post(t, p, "id-z", chat)
+	require.Equal(t, "1", resp.Header.Get(egress.HeaderAttempts))
+	require.Equal(t, "b", resp.Header.Get(egress.HeaderTarget))
+	require.Len(t, r.llm.Requests(), 1, "the open breaker kept egress off target a")
+}
+
+func TestStreamsWithoutLeakingTheUsageChunk(t *testing.T) {
+	r := newRig(t)
+	resp := r.post(t, r.plan(r.target("a", "openai", "gpt-4o-mini")), "id-1", chatStream)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Contains(t, string(body), "data: [DONE]")
+	require.NotContains(t, string(body), `"usage":{`, "the client did not ask for usage")
+	var sent struct {
+		StreamOptions struct {
+			IncludeUsage bool `json:"include_usage"`
+		} `json:"stream_options"`
+	}
+	require.NoError(t, r.llm.Requests()[0].Decode(&sent))
+	require.True(t, sent.StreamOptions.IncludeUsage, "egress asked the provider for usage")
+	ev := r.usage.wait(t, 1)[0]
+	require.False(t, ev.Estimated)
+	require.Positive(t, ev.CompletionTokens)
+	require.True(t, ev.Stream)
+}
+
+func TestStreamEventsArriveAsTheyAreSent(t *testing.T) {
+	r := newRig(t)
+	release := make(chan struct{})
+	r.llm.Enqueue(fakellm.Behavior{Release: release})
+	go func() { release <- struct{}{} }() // only the first event leaves the fake
+	resp := r.post(t, r.plan(r.target("a", "openai", "gpt-4o-mini")), "id-1", chatStream)
+	rd := bufio.NewReader(resp.Body)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	line := make(chan string, 1)
+	go func() { l, _ := rd.ReadString('\n'); line <- l }()
+	select {
+	case l := <-line:
+		require.True(t, strings.HasPrefix(l, "data: {"), "first event %q before the rest was released", l)
+	case <-ctx.Done():
+		t.Fatal("the first event was held back")
+	}
+	close(release)
+	_, _ = io.ReadAll(rd)
+}
+
+func TestMidStreamDropEndsWithAnSSEError(t *testing.T) {
+	r := newRig(t)
+	r.llm.Enqueue(fakellm.Behavior{Interrupt: fakellm.InterruptClose, InterruptAfter: 2})
+	resp := r.post(t, r.plan(r.target("a", "openai", "gpt-4o-mini"), r.target("b", "openai", "gpt-4o")), "id-1", chatStream)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Contains(t, string(body), `data: {"error"`)
+	require.Len(t, r.llm.Requests(), 1, "no fallback once the first byte was sent")
+}
