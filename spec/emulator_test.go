@@ -193,6 +193,7 @@ func TestEmulatorLargeBodiesArriveAsAFile(t *testing.T) {
 			require.NoError(t, json.Unmarshal([]byte(up.last(t).Header.Get("X-Test-Seen")), &s))
 			require.Equal(t, len(big), s.BodyLen)
 			require.Equal(t, len(big), len(up.last(t).Body))
+			k.gw.WaitLogs() // the request is finished, file and all
 			require.Equal(t, tc.spooled, k.gw.SpooledBodies())
 		})
 	}

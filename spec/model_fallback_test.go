@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,13 @@ func freePort(t *testing.T) int {
 }
 
 func startFallback(t *testing.T, edit func(string) string) *fallbackKong {
+	return startFallbackMode(t, edit, false)
+}
+
+// startFallbackMode with managed true runs the plugin the way Kong manages
+// it (one `tollgate plugin` process started by Kong) and egress as its own
+// `tollgate egress` process, the two sharing TOLLGATE_SECRET.
+func startFallbackMode(t *testing.T, edit func(string) string, managed bool) *fallbackKong {
 	t.Helper()
 	llm := fakellm.New(fakellm.Options{APIKey: "sk-fake"})
 	t.Cleanup(llm.Close)
@@ -55,9 +63,17 @@ func startFallback(t *testing.T, edit func(string) string) *fallbackKong {
 	if edit != nil {
 		d = edit(d)
 	}
+	listen := []string{"--admin-listen", fmt.Sprintf("127.0.0.1:%d", adminPort)}
 	setup := kongSetup{
 		sidecar:   map[string][]string{bins.tollgate: {"tollgate-model-fallback"}},
-		serveArgs: []string{"--egress-listen", fmt.Sprintf("127.0.0.1:%d", egressPort), "--admin-listen", fmt.Sprintf("127.0.0.1:%d", adminPort)},
+		serveArgs: append([]string{"--egress-listen", fmt.Sprintf("127.0.0.1:%d", egressPort)}, listen...),
+	}
+	if managed {
+		t.Setenv("TOLLGATE_SECRET", "a-shared-secret-for-the-managed-mode-test-0123")
+		setup = kongSetup{managed: map[string][]string{bins.tollgate: {"tollgate-model-fallback"}}}
+		eg := exec.Command(bins.tollgate, append([]string{"egress", "--listen", fmt.Sprintf("127.0.0.1:%d", egressPort)}, listen...)...)
+		require.NoError(t, eg.Start())
+		t.Cleanup(func() { _ = eg.Process.Signal(os.Interrupt); _ = eg.Wait() })
 	}
 	k := startKong(t, setup, d)
 	f := &fallbackKong{kong: k, llm: llm, admin: fmt.Sprintf("http://127.0.0.1:%d", adminPort), egress: fmt.Sprintf("http://127.0.0.1:%d", egressPort)}
@@ -235,4 +251,15 @@ func TestEgressRefusesRequestsThatBypassThePlugins(t *testing.T) {
 		require.Contains(t, string(metrics), name)
 	}
 	require.NotContains(t, string(metrics), "Hello fallback", "no prompt text in metrics")
+}
+
+func TestModelFallbackKongManagedPluginAndSeparateEgress(t *testing.T) {
+	f := startFallbackMode(t, nil, true)
+	require.NotEmpty(t, f.servers.Conf.Servers[0].StartCmd, "Kong starts the plugin process")
+	f.llm.Enqueue(fakellm.Behavior{Match: onAPI(fakellm.APIOpenAI), Error: fakellm.ErrorUnavailable})
+	var resp *http.Response
+	res, err := f.client.Chat.Completions.New(context.Background(), chatParams, option.WithResponseInto(&resp))
+	require.NoError(t, err, "egress opened the plan the separate plugin process sealed")
+	require.Contains(t, res.Choices[0].Message.Content, "Hello fallback")
+	require.Equal(t, "anthropic", resp.Header.Get("X-Tollgate-Provider"))
 }

@@ -494,7 +494,7 @@ func (x *exchange) stream(t PlanTarget, ad provider.Adapter, resp *http.Response
 	st := ad.Stream(x.call, resp.Body)
 	first, err := st.Next()
 	firstByte()
-	if err != nil || isStreamError(first) {
+	if err != nil || st.Err() != nil {
 		class := provider.Class("server")
 		if timedOut.Load() {
 			class = "timeout"
@@ -530,7 +530,7 @@ func (x *exchange) stream(t PlanTarget, ad provider.Adapter, resp *http.Response
 	for ok {
 		b, err := st.Next()
 		if len(b) > 0 {
-			if isStreamError(b) {
+			if st.Err() != nil {
 				streamErr = "provider stream error"
 			}
 			ok = write(b)
@@ -549,11 +549,6 @@ func (x *exchange) stream(t PlanTarget, ad provider.Adapter, resp *http.Response
 	}
 	x.finish(t, model, usage, true, resp.StatusCode, ok && streamErr == "", streamErr)
 	return true, nil
-}
-
-// isStreamError reports whether an SSE chunk is an OpenAI-shaped error event.
-func isStreamError(b []byte) bool {
-	return bytes.Contains(b, []byte(`data: {"error"`))
 }
 
 // sseData returns the data of the first event in b.

@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/tollgate-ai/tollgate/internal/egress"
 	"github.com/tollgate-ai/tollgate/internal/fakellm"
+	"github.com/tollgate-ai/tollgate/internal/redistest"
 	"github.com/tollgate-ai/tollgate/internal/seal"
 	"github.com/tollgate-ai/tollgate/internal/state"
 )
@@ -264,4 +267,86 @@ func TestMidStreamDropEndsWithAnSSEError(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(body), `data: {"error"`)
 	require.Len(t, r.llm.Requests(), 1, "no fallback once the first byte was sent")
+}
+
+func TestClientDisconnectCancelsTheProviderCall(t *testing.T) {
+	r := newRig(t)
+	r.llm.Enqueue(fakellm.Behavior{Hang: true})
+	p := r.plan(r.target("a", "openai", "gpt-4o-mini"), r.target("b", "openai", "gpt-4o"))
+	v, err := egress.SealPlan(r.kr, "id-1", p, time.Minute)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", r.srv.URL+"/v1/chat/completions", strings.NewReader(chat))
+	req.Header.Set(egress.HeaderRequestID, "id-1")
+	req.Header.Set(egress.HeaderPlan, v)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+	}()
+	_, err = r.llm.WaitRequests(context.Background(), 1)
+	require.NoError(t, err)
+	cancel() // the client goes away while the provider is still thinking
+	<-done
+	require.Eventually(t, func() bool { return counter(t, r, "tollgate_egress_requests_total", "outcome", "client_gone") == 1 }, 5*time.Second, 5*time.Millisecond)
+	require.Len(t, r.llm.Requests(), 1, "no fallback for a client that left")
+}
+
+// counter reads one series of a counter from the rig's registry.
+func counter(t *testing.T, r *rig, name, label, value string) float64 {
+	t.Helper()
+	mfs, err := r.reg.Gather()
+	require.NoError(t, err)
+	total := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					total += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return total
+}
+
+// TestBreakersInRedisAreSharedByEveryNode runs two egress nodes on one
+// Redis: failures seen by one open the breaker for both.
+func TestBreakersInRedisAreSharedByEveryNode(t *testing.T) {
+	rs := redistest.Start(t)
+	host, port, _ := strings.Cut(rs.Addr(), ":")
+	p, _ := strconv.Atoi(port)
+	kr, err := seal.NewKeyring(seal.NewRandomKey())
+	require.NoError(t, err)
+	llm := fakellm.New(fakellm.Options{APIKey: "sk-fake"})
+	t.Cleanup(llm.Close)
+	node := func() *httptest.Server {
+		st, err := state.NewRedis(state.RedisConfig{Host: host, Port: p})
+		require.NoError(t, err)
+		t.Cleanup(func() { st.Close() })
+		e, err := egress.New(egress.Options{Keyring: kr, Breakers: st, Usage: &egress.Bus{}})
+		require.NoError(t, err)
+		srv := httptest.NewServer(e)
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	a, b := node(), node()
+	r := &rig{kr: kr, llm: llm}
+	plan := r.plan(r.target("primary", "openai", "gpt-4o-mini"), r.target("backup", "openai", "gpt-4o"))
+	llm.Always(fakellm.Behavior{Match: func(q fakellm.Request) bool { return q.Model == "gpt-4o-mini" }, Error: fakellm.ErrorServer})
+	for i := range 2 { // threshold 2, both failures seen by node a
+		r.srv = a
+		require.Equal(t, "backup", r.post(t, plan, fmt.Sprintf("a-%d", i), chat).Header.Get(egress.HeaderTarget))
+	}
+	llm.Reset()
+	r.srv = b
+	resp := r.post(t, plan, "b-1", chat)
+	require.Equal(t, "1", resp.Header.Get(egress.HeaderAttempts), "node b skipped the primary too")
+	require.Equal(t, "backup", resp.Header.Get(egress.HeaderTarget))
 }
