@@ -13,11 +13,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# The demo hosts the runtime's test plugin until the feature plugins land in
-# the tollgate binary; the wiring is the same.
-SERVER=${SERVER:-$BIN/tollgatetest}
+# The sidecar: every plugin socket in $work, the egress on 8765, admin on 8766.
+SERVER=${SERVER:-$BIN/tollgate}
 "$BIN/fakellm" -listen 127.0.0.1:8099 -key sk-demo >"$work/fakellm.log" 2>&1 & pids+=($!)
-"$SERVER" serve --kong-prefix "$work" >"$work/tollgate.log" 2>&1 & pids+=($!)
+"$SERVER" serve --kong-prefix "$work" --egress-listen 127.0.0.1:8765 --admin-listen 127.0.0.1:8766 >"$work/tollgate.log" 2>&1 & pids+=($!)
+for _ in $(seq 1 100); do curl -fsS -o /dev/null http://127.0.0.1:8766/healthz 2>/dev/null && break; sleep 0.1; done
 "$SERVER" kong-conf --mode sidecar --socket-dir "$work" --binary "$PWD/$SERVER" >"$work/kong.conf"
 echo "prefix = $work" >>"$work/kong.conf"
 echo "proxy_listen = 127.0.0.1:8000" >>"$work/kong.conf"
@@ -33,15 +33,16 @@ done
 cat <<EOT
 Tollgate demo is up (logs in $work).
   Kong (emulator) proxy : http://127.0.0.1:8000   config: decks/demo.yaml
-  mock provider         : http://127.0.0.1:8099
+  mock provider         : http://127.0.0.1:8099   (OpenAI and Anthropic APIs)
+  tollgate egress       : http://127.0.0.1:8765   admin: http://127.0.0.1:8766/metrics, /status
   plugin sockets        : $work/*.socket
 
 Try:
   curl -s http://127.0.0.1:8000/v1/chat/completions \\
     -H 'apikey: alice-demo-key' -H 'Content-Type: application/json' \\
-    -H 'Authorization: Bearer sk-demo' \\
     -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello Tollgate"}]}'
-  (add "stream": true for SSE; drop the apikey header to see key-auth's 401)
+  (add "stream": true for SSE; drop the apikey header to see key-auth's 401;
+   the X-Tollgate-Provider/-Model/-Attempts headers say who answered)
 
 Ctrl-C stops everything.
 EOT

@@ -2,10 +2,14 @@ package spec
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
@@ -21,8 +25,13 @@ func TestDemoDeck(t *testing.T) {
 	t.Cleanup(llm.Close)
 	deck, err := os.ReadFile("../decks/demo.yaml")
 	require.NoError(t, err)
-	d := strings.ReplaceAll(string(deck), "http://127.0.0.1:8099", llm.URL())
-	k := startKong(t, kongSetup{sidecar: map[string][]string{bins.tollgatetest: {"tollgate-test"}}}, d)
+	egressPort := freePort(t)
+	d := strings.NewReplacer("http://127.0.0.1:8099", llm.URL(), "port: 8765", fmt.Sprintf("port: %d", egressPort)).Replace(string(deck))
+	k := startKong(t, kongSetup{
+		sidecar:   map[string][]string{bins.tollgate: {"tollgate-model-fallback"}},
+		serveArgs: []string{"--egress-listen", fmt.Sprintf("127.0.0.1:%d", egressPort), "--admin-listen", ""},
+	}, d)
+	waitPort(t, egressPort)
 
 	client := openai.NewClient(option.WithBaseURL(k.URL+"/v1"), option.WithAPIKey("sk-demo"),
 		option.WithHeader("apikey", "alice-demo-key"), option.WithMaxRetries(0))
@@ -31,9 +40,19 @@ func TestDemoDeck(t *testing.T) {
 		Model:    "gpt-4o-mini",
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hello Tollgate")},
 	}
-	res, err := client.Chat.Completions.New(ctx, params)
+	var resp *http.Response
+	res, err := client.Chat.Completions.New(ctx, params, option.WithResponseInto(&resp))
 	require.NoError(t, err)
 	require.Contains(t, res.Choices[0].Message.Content, "Hello Tollgate")
+	require.Equal(t, "openai", resp.Header.Get("X-Tollgate-Target"))
+	require.Equal(t, "Bearer sk-demo", llm.Requests()[0].Header.Get("Authorization"))
+
+	// The primary fails: the Anthropic target answers, in the OpenAI shape.
+	llm.Enqueue(fakellm.Behavior{Match: func(r fakellm.Request) bool { return r.API == fakellm.APIOpenAI }, Error: fakellm.ErrorOverloaded})
+	res, err = client.Chat.Completions.New(ctx, params, option.WithResponseInto(&resp))
+	require.NoError(t, err)
+	require.Contains(t, res.Choices[0].Message.Content, "Hello Tollgate")
+	require.Equal(t, "anthropic", resp.Header.Get("X-Tollgate-Provider"))
 
 	stream := client.Chat.Completions.NewStreaming(ctx, params)
 	var acc openai.ChatCompletionAccumulator
@@ -68,4 +87,17 @@ func TestEveryDeckIsLoadedByATest(t *testing.T) {
 	for _, d := range decks {
 		require.True(t, strings.Contains(all.String(), "decks/"+filepath.Base(d)), "no test in spec/ loads %s", d)
 	}
+}
+
+// waitPort waits until something listens on the loopback port.
+func waitPort(t *testing.T, port int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	}, 10*time.Second, 10*time.Millisecond)
 }
