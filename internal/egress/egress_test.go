@@ -350,3 +350,17 @@ func TestBreakersInRedisAreSharedByEveryNode(t *testing.T) {
 	require.Equal(t, "1", resp.Header.Get(egress.HeaderAttempts), "node b skipped the primary too")
 	require.Equal(t, "backup", resp.Header.Get(egress.HeaderTarget))
 }
+
+func TestDeadlineBoundsTheWholeFallbackLoop(t *testing.T) {
+	r := newRig(t)
+	r.llm.Always(fakellm.Behavior{Hang: true})
+	a, b := r.target("a", "openai", "gpt-4o-mini"), r.target("b", "openai", "gpt-4o")
+	a.TimeoutMS, b.TimeoutMS = 60000, 60000 // alone, each would wait a minute
+	p := r.plan(a, b)
+	p.DeadlineMS = 300
+	start := time.Now()
+	resp := r.post(t, p, "id-1", chat)
+	require.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
+	require.Less(t, time.Since(start), 30*time.Second, "the deadline, not the attempts' timeouts, ended it")
+	require.Len(t, r.llm.Requests(), 1, "no time was left for the second target")
+}
