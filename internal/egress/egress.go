@@ -465,6 +465,9 @@ func (x *exchange) try(ctx, loopCtx context.Context, t PlanTarget, ad provider.A
 	x.e.m.attempts.WithLabelValues(t.Name, "ok").Inc()
 	x.record(t, true)
 	model := modelOf(out, t.Model, x.call.Req.Model)
+	if !usage.Known {
+		usage.CompletionTokens = x.e.count(model, answerText(out))
+	}
 	x.headers(t, model, resp.Header, "application/json")
 	x.w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	x.w.WriteHeader(resp.StatusCode)
@@ -581,6 +584,29 @@ func appendDeltaText(text *strings.Builder, b []byte) {
 			}
 		}
 	}
+}
+
+// answerText is the generated text of an OpenAI-shaped answer (chat
+// choices, or legacy completions' text), for counting when the provider
+// reported no usage.
+func answerText(body []byte) string {
+	var a struct {
+		Choices []struct {
+			Text    string `json:"text"`
+			Message struct {
+				Content string `json:"content"`
+			} `json:"message"`
+		} `json:"choices"`
+	}
+	if json.Unmarshal(body, &a) != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, c := range a.Choices {
+		b.WriteString(c.Message.Content)
+		b.WriteString(c.Text)
+	}
+	return b.String()
 }
 
 // modelOf is the model that answered: the body's "model", else the

@@ -364,3 +364,24 @@ func TestDeadlineBoundsTheWholeFallbackLoop(t *testing.T) {
 	require.Less(t, time.Since(start), 30*time.Second, "the deadline, not the attempts' timeouts, ended it")
 	require.Len(t, r.llm.Requests(), 1, "no time was left for the second target")
 }
+
+func TestUsageIsCountedWhenTheProviderReportsNone(t *testing.T) {
+	kr, _ := seal.NewKeyring(seal.NewRandomKey())
+	llm := fakellm.New(fakellm.Options{APIKey: "sk-fake", OmitUsage: true})
+	t.Cleanup(llm.Close)
+	bus, ul := &egress.Bus{}, &usageLog{}
+	bus.Subscribe(ul.add)
+	e, err := egress.New(egress.Options{Keyring: kr, Usage: bus, CountTokens: func(_, text string) int { return len(strings.Fields(text)) }})
+	require.NoError(t, err)
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	r := &rig{kr: kr, llm: llm, srv: srv}
+	for i, body := range []string{chat, chatStream} {
+		resp := r.post(t, r.plan(r.target("ollama", "openai_compatible", "llama3")), fmt.Sprintf("id-%d", i), body)
+		_, _ = io.ReadAll(resp.Body)
+		ev := ul.wait(t, i+1)[i]
+		require.True(t, ev.Estimated)
+		require.Equal(t, 3, ev.CompletionTokens, `"echo: Hello egress" is three words`)
+		require.Positive(t, ev.PromptTokens)
+	}
+}
