@@ -125,7 +125,9 @@ func defaultTransport() *http.Transport {
 
 // forwarded are the client headers a provider may see; everything else
 // (the client's own credentials, Kong's and Tollgate's headers) stays here.
-var forwarded = []string{"Content-Type", "Accept", "Accept-Encoding", "User-Agent", "Openai-Beta", "Anthropic-Beta", "Anthropic-Version"}
+// Accept-Encoding is not among them: egress must read the answer (usage,
+// translation), so its transport negotiates and decompresses itself.
+var forwarded = []string{"Content-Type", "Accept", "User-Agent", "Openai-Beta", "Anthropic-Beta", "Anthropic-Version"}
 
 // ServeHTTP answers one request that came through Kong and the plugins.
 func (e *Egress) ServeHTTP(w http.ResponseWriter, r *http.Request) {

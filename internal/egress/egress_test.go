@@ -2,6 +2,7 @@ package egress_test
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -384,4 +385,32 @@ func TestUsageIsCountedWhenTheProviderReportsNone(t *testing.T) {
 		require.Equal(t, 3, ev.CompletionTokens, `"echo: Hello egress" is three words`)
 		require.Positive(t, ev.PromptTokens)
 	}
+}
+
+func TestCompressedClientsStillGetAReadableAnswer(t *testing.T) {
+	// A provider that compresses whenever it is asked to, as real ones do.
+	gz := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body := `{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`
+		w.Header().Set("Content-Type", "application/json")
+		if strings.Contains(req.Header.Get("Accept-Encoding"), "gzip") {
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			_, _ = zw.Write([]byte(body))
+			_ = zw.Close()
+			return
+		}
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(gz.Close)
+	r := newRig(t)
+	target := r.target("a", "openai", "m")
+	target.URL = gz.URL
+	resp := r.post(t, r.plan(target), "id-1", chat, "Accept-Encoding", "gzip")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var out struct{ Object string }
+	readJSON(t, resp, &out)
+	require.Equal(t, "chat.completion", out.Object, "egress read (and counted) the answer")
+	ev := r.usage.wait(t, 1)[0]
+	require.False(t, ev.Estimated)
+	require.Equal(t, 1, ev.CompletionTokens)
 }
