@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tollgate-ai/tollgate/internal/egress"
@@ -413,4 +414,24 @@ func TestCompressedClientsStillGetAReadableAnswer(t *testing.T) {
 	ev := r.usage.wait(t, 1)[0]
 	require.False(t, ev.Estimated)
 	require.Equal(t, 1, ev.CompletionTokens)
+}
+
+func TestMetricsPassPromlint(t *testing.T) {
+	r := newRig(t)
+	r.llm.Enqueue(fakellm.Behavior{Error: fakellm.ErrorServer})
+	r.post(t, r.plan(r.target("a", "openai", "gpt-4o-mini"), r.target("b", "openai", "gpt-4o")), "id-1", chat)
+	mfs, err := r.reg.Gather()
+	require.NoError(t, err)
+	require.NotEmpty(t, mfs)
+	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
+	require.NoError(t, err)
+	require.Empty(t, problems)
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				require.NotContains(t, l.GetValue(), "Hello egress", "no prompt text in a label")
+				require.NotEqual(t, "alice", l.GetValue(), "no consumer in a label")
+			}
+		}
+	}
 }
