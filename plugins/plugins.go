@@ -4,7 +4,9 @@ package plugins
 
 import (
 	"github.com/tollgate-ai/tollgate/internal/seal"
+	"github.com/tollgate-ai/tollgate/internal/state"
 	"github.com/tollgate-ai/tollgate/plugins/modelfallback"
+	"github.com/tollgate-ai/tollgate/plugins/tokenratelimit"
 	"github.com/tollgate-ai/tollgate/pluginserver"
 )
 
@@ -14,13 +16,17 @@ type Deps struct {
 	// Keyring seals the hand-off to egress; it is resolved when an
 	// instance starts, after the process knows its mode.
 	Keyring func() (*seal.Keyring, error)
+	// Memory is the process's memory state backend, shared by the plugins
+	// and, in sidecar mode, the egress.
+	Memory func() (state.Counters, error)
 }
 
 // All returns every plugin the tollgate binary hosts.
 func All(d Deps) []pluginserver.Definition {
 	// The other feature plugins (opa, prompt-guard, pii-mask,
-	// token-rate-limit, semantic-cache) register here as they land.
+	// semantic-cache) register here as they land.
 	return []pluginserver.Definition{
+		tokenratelimit.New(tokenratelimit.Deps{Keyring: d.Keyring, Memory: d.Memory}),
 		modelfallback.New(d.Keyring),
 	}
 }

@@ -29,6 +29,7 @@ import (
 // sockets (serve) or alone (egress).
 type egressCmd struct {
 	keys      *keys
+	memory    *state.Memory
 	listen    string
 	admin     string
 	store     string
@@ -46,7 +47,7 @@ func (c *egressCmd) flags(fs *flag.FlagSet) {
 func (c *egressCmd) backend() (state.Backend, error) {
 	switch c.store {
 	case "memory":
-		return state.NewMemory(), nil
+		return c.memory, nil
 	case "redis":
 		host, port, err := net.SplitHostPort(c.redisAddr)
 		if err != nil {
@@ -99,12 +100,15 @@ func (c *egressCmd) run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	if st != state.Backend(c.memory) {
+		defer st.Close()
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	eg, err := egress.New(egress.Options{
 		Keyring:     kr,
 		Breakers:    st,
+		Counters:    c.memory,
 		Usage:       &egress.Bus{},
 		Registerer:  reg,
 		CountTokens: tokens.Count,
@@ -113,6 +117,7 @@ func (c *egressCmd) run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	defer eg.Close()
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })

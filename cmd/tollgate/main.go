@@ -9,16 +9,20 @@ import (
 	"sync"
 
 	"github.com/tollgate-ai/tollgate/internal/seal"
+	"github.com/tollgate-ai/tollgate/internal/state"
 	"github.com/tollgate-ai/tollgate/plugins"
 	"github.com/tollgate-ai/tollgate/pluginserver"
 )
 
 func main() {
 	k := &keys{}
-	eg := &egressCmd{keys: k}
+	// One memory backend per process: the plugins' memory policies and the
+	// egress that settles their reservations share it in sidecar mode.
+	mem := state.NewMemory()
+	eg := &egressCmd{keys: k, memory: mem}
 	p := &pluginserver.Program{
 		Name:       "tollgate",
-		Plugins:    plugins.All(plugins.Deps{Keyring: k.get}),
+		Plugins:    plugins.All(plugins.Deps{Keyring: k.get, Memory: func() (state.Counters, error) { return mem, nil }}),
 		Prepare:    k.prepare,
 		ServeFlags: eg.flags,
 		Sidecar:    eg.run,

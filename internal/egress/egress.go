@@ -65,6 +65,10 @@ type Options struct {
 	// Breakers holds circuit-breaker state (memory, or Redis so that every
 	// node agrees); nil disables breakers.
 	Breakers state.Breakers
+	// Counters is the process's memory backend, which the token rate
+	// limiter's memory policy reserves in (sidecar mode); reservations in
+	// Redis are reconciled on the Redis they name.
+	Counters state.Counters
 	// Usage receives a usage event per answered request.
 	Usage *Bus
 	// Registerer gets the metrics; nil registers nothing.
@@ -82,6 +86,7 @@ type Options struct {
 // Egress is the proxy.
 type Egress struct {
 	seen    sync.Map // target names tried, for the status endpoint
+	pool    counterPool
 	opts    Options
 	tr      http.RoundTripper
 	m       *metrics
@@ -96,6 +101,7 @@ func New(opts Options) (*Egress, error) {
 		return nil, errors.New("egress needs the keyring the plugins seal with")
 	}
 	e := &Egress{opts: opts, tr: opts.Transport, m: newMetrics(opts.Registerer), log: opts.Log, count: opts.CountTokens, maxBody: opts.MaxBody}
+	e.pool.memory = opts.Counters
 	if e.opts.Replay == nil {
 		e.opts.Replay = seal.NewReplayGuard(0)
 	}
@@ -158,7 +164,33 @@ func (e *Egress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	x := &exchange{e: e, w: w, r: r, plan: plan, call: call, reqID: reqID, start: start}
+	x.reservation = e.openReservation(r, reqID)
 	x.run()
+	if !x.settled {
+		e.reconcile(x.reservation, 0) // nobody answered: release it all
+	}
+}
+
+// Close releases the Redis clients opened to reconcile reservations.
+func (e *Egress) Close() { e.pool.close() }
+
+// openReservation opens the rate limiter's reservation, if there is one.
+func (e *Egress) openReservation(r *http.Request, reqID string) *Reservation {
+	v := r.Header.Get(HeaderReservation)
+	if v == "" {
+		return nil
+	}
+	b, err := e.opts.Keyring.Open(PurposeReservation, reqID, v)
+	if err != nil {
+		e.log.Warn("ignored a token reservation that does not open", "error", err.Error())
+		return nil
+	}
+	var res Reservation
+	if err := json.Unmarshal(b, &res); err != nil {
+		e.log.Warn("ignored an undecodable token reservation", "error", err.Error())
+		return nil
+	}
+	return &res
 }
 
 func (e *Egress) openPlan(r *http.Request, reqID string) (*Plan, error) {
@@ -192,6 +224,9 @@ type exchange struct {
 	attempts int
 	first    string // name of the first target tried
 	lastErr  *provider.UpstreamError
+
+	reservation *Reservation
+	settled     bool // the reservation was reconciled with real usage
 }
 
 // order returns the targets by tier, each tier shuffled by weight.
@@ -673,6 +708,8 @@ func (x *exchange) finish(t PlanTarget, model string, u provider.Usage, stream b
 			ev.PromptTokens = x.e.count(model, x.call.Req.Text())
 		}
 	}
+	x.settled = true
+	x.e.reconcile(x.reservation, int64(ev.PromptTokens+ev.CompletionTokens))
 	x.e.m.tokens.WithLabelValues("prompt", t.Provider, model).Add(float64(ev.PromptTokens))
 	x.e.m.tokens.WithLabelValues("completion", t.Provider, model).Add(float64(ev.CompletionTokens))
 	x.e.opts.Usage.Publish(ev)

@@ -435,3 +435,51 @@ func TestMetricsPassPromlint(t *testing.T) {
 		}
 	}
 }
+
+// TestReservationsAreSettledWithRealUsage: egress debits or refunds the
+// difference between what the rate limiter reserved and what was used, and
+// releases everything when no provider answered.
+func TestReservationsAreSettledWithRealUsage(t *testing.T) {
+	kr, _ := seal.NewKeyring(seal.NewRandomKey())
+	llm := fakellm.New(fakellm.Options{APIKey: "sk-fake"})
+	t.Cleanup(llm.Close)
+	mem := state.NewMemory()
+	bus, ul := &egress.Bus{}, &usageLog{}
+	bus.Subscribe(ul.add)
+	e, err := egress.New(egress.Options{Keyring: kr, Usage: bus, Counters: mem})
+	require.NoError(t, err)
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	r := &rig{kr: kr, llm: llm, srv: srv}
+	windows := []state.Window{{Name: "hour", Size: time.Hour, Limit: 100000}}
+	used := func(subject string) int64 {
+		d, err := mem.Reserve(context.Background(), subject, windows, 0)
+		require.NoError(t, err)
+		return d.Windows()[0].Used
+	}
+	reserve := func(subject string, n int64, id string) string {
+		d, err := mem.Reserve(context.Background(), subject, windows, n)
+		require.NoError(t, err)
+		require.True(t, d.Allowed)
+		v, err := egress.SealReservation(kr, id, &egress.Reservation{Policy: "memory", Subject: subject, Reserved: n, AtMS: time.Now().UnixMilli(),
+			Windows: []egress.ReservedWindow{{Name: "hour", SizeMS: time.Hour.Milliseconds(), Limit: 100000}}}, time.Minute)
+		require.NoError(t, err)
+		return v
+	}
+	for i, body := range []string{chat, chatStream} {
+		subject := fmt.Sprintf("consumer:%d", i)
+		id := fmt.Sprintf("id-%d", i)
+		v := reserve(subject, 5000, id)
+		resp := r.post(t, r.plan(r.target("a", "openai", "gpt-4o-mini")), id, body, egress.HeaderReservation, v)
+		_, _ = io.ReadAll(resp.Body)
+		ev := ul.wait(t, i+1)[i]
+		require.Eventually(t, func() bool { return used(subject) == int64(ev.PromptTokens+ev.CompletionTokens) }, 5*time.Second, time.Millisecond,
+			"the 5000 reserved became the %d used", ev.PromptTokens+ev.CompletionTokens)
+	}
+	// Nobody answers: the whole reservation is given back.
+	llm.Always(fakellm.Behavior{Error: fakellm.ErrorServer})
+	v := reserve("consumer:failed", 5000, "id-f")
+	resp := r.post(t, r.plan(r.target("a", "openai", "gpt-4o-mini")), "id-f", chat, egress.HeaderReservation, v)
+	require.GreaterOrEqual(t, resp.StatusCode, 500)
+	require.Equal(t, int64(0), used("consumer:failed"))
+}

@@ -200,3 +200,22 @@ func newToken() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// IDKey is the kong.ctx.shared key of the Tollgate request id.
+const IDKey = "tollgate.request_id"
+
+// ID returns the request's Tollgate id, which every sealed hand-off of
+// this request is bound to: the one an earlier plugin set in
+// kong.ctx.shared, or a new one it sets now. Kong keeps ctx.shared per
+// request across every plugin server, so the plugins of a request agree
+// in both modes.
+func ID(kong *pdk.PDK) (string, error) {
+	if id, err := kong.Ctx.GetSharedString(IDKey); err == nil && id != "" {
+		return id, nil
+	}
+	id := newToken()
+	if err := kong.Ctx.SetShared(IDKey, id); err != nil {
+		return "", fmt.Errorf("share request id: %w", err)
+	}
+	return id, nil
+}

@@ -1,26 +1,12 @@
-// Package tokens counts tokens the way the models do, with tiktoken's BPE
-// vocabularies shipped in the binary (no download at run time).
-//
-// OpenAI models map to their encoding (o200k_base for gpt-4o, gpt-4.1, the
-// o-series and newer; cl100k_base for gpt-4 and gpt-3.5). Other providers'
-// models have no public tokenizer; they are counted with o200k_base, which
-// is within a few percent for English text and documented as an estimate.
-// Encoders are built once per encoding and cached.
 package tokens
 
 import (
-	"fmt"
+	"errors"
+	"slices"
 	"strings"
 	"sync"
-
-	"github.com/pkoukk/tiktoken-go"
-	tiktokenloader "github.com/pkoukk/tiktoken-go-loader"
+	"sync/atomic"
 )
-
-func init() {
-	// Vocabularies come from the embedded files, never from the network.
-	tiktoken.SetBpeLoader(tiktokenloader.NewOfflineLoader())
-}
 
 // Encoding names.
 const (
@@ -28,41 +14,61 @@ const (
 	Cl100kBase = "cl100k_base"
 )
 
+// ErrUnknownEncoding is returned by Get for an encoding without a vocabulary.
+var ErrUnknownEncoding = errors.New("unknown encoding")
+
+// modelPrefix maps models whose lower-case name starts with prefix.
+type modelPrefix struct{ prefix, encoding string }
+
 var (
-	mu       sync.Mutex
-	encoders = map[string]*tiktoken.Tiktoken{}
+	// registerMu serialises RegisterModel; readers load models without a
+	// lock. The slice is replaced, never changed, and sorted longest prefix
+	// first so the first match is the longest, "gpt-4o" before "gpt-4".
+	registerMu sync.Mutex
+	models     atomic.Pointer[[]modelPrefix]
 )
 
+func init() {
+	for _, m := range []modelPrefix{
+		{"gpt-4o", O200kBase}, {"gpt-4.1", O200kBase}, {"gpt-4.5", O200kBase}, {"gpt-5", O200kBase},
+		{"o1", O200kBase}, {"o3", O200kBase}, {"o4", O200kBase}, {"chatgpt-4o", O200kBase},
+		{"gpt-4", Cl100kBase}, {"gpt-3.5", Cl100kBase}, {"gpt-35", Cl100kBase}, {"text-embedding-", Cl100kBase},
+	} {
+		RegisterModel(m.prefix, m.encoding)
+	}
+}
+
+// RegisterModel maps the models whose lower-cased name starts with prefix to
+// encoding (O200kBase or Cl100kBase), replacing an earlier mapping of the
+// same prefix. The longest matching prefix wins. An encoding Get does not
+// know makes Count fall back to its estimate. It is safe to call
+// concurrently with counting.
+func RegisterModel(prefix, encoding string) {
+	prefix = strings.ToLower(prefix)
+	registerMu.Lock()
+	defer registerMu.Unlock()
+	var list []modelPrefix
+	if old := models.Load(); old != nil {
+		list = slices.DeleteFunc(slices.Clone(*old), func(m modelPrefix) bool { return m.prefix == prefix })
+	}
+	list = append(list, modelPrefix{prefix, encoding})
+	slices.SortStableFunc(list, func(a, b modelPrefix) int { return len(b.prefix) - len(a.prefix) })
+	models.Store(&list)
+}
+
 // EncodingFor returns the encoding a model uses (o200k_base when unknown).
+// A provider prefix ("openai/gpt-4o", as OpenRouter names models) is ignored.
 func EncodingFor(model string) string {
 	m := strings.ToLower(model)
 	if i := strings.LastIndex(m, "/"); i >= 0 {
-		m = m[i+1:] // openrouter-style "openai/gpt-4o"
+		m = m[i+1:]
 	}
-	switch {
-	case strings.HasPrefix(m, "gpt-4o"), strings.HasPrefix(m, "gpt-4.1"), strings.HasPrefix(m, "gpt-4.5"),
-		strings.HasPrefix(m, "gpt-5"), strings.HasPrefix(m, "o1"), strings.HasPrefix(m, "o3"), strings.HasPrefix(m, "o4"),
-		strings.HasPrefix(m, "chatgpt-4o"):
-		return O200kBase
-	case strings.HasPrefix(m, "gpt-4"), strings.HasPrefix(m, "gpt-3.5"), strings.HasPrefix(m, "gpt-35"),
-		strings.HasPrefix(m, "text-embedding-"):
-		return Cl100kBase
+	for _, p := range *models.Load() {
+		if strings.HasPrefix(m, p.prefix) {
+			return p.encoding
+		}
 	}
 	return O200kBase
-}
-
-func encoder(name string) (*tiktoken.Tiktoken, error) {
-	mu.Lock()
-	defer mu.Unlock()
-	if e := encoders[name]; e != nil {
-		return e, nil
-	}
-	e, err := tiktoken.GetEncoding(name)
-	if err != nil {
-		return nil, fmt.Errorf("load encoding %s: %w", name, err)
-	}
-	encoders[name] = e
-	return e, nil
 }
 
 // Count returns the number of tokens of text for model. If the vocabulary
@@ -71,9 +77,37 @@ func Count(model, text string) int {
 	if text == "" {
 		return 0
 	}
-	e, err := encoder(EncodingFor(model))
+	e, err := Get(EncodingFor(model))
 	if err != nil {
 		return (len(text) + 3) / 4
 	}
-	return len(e.EncodeOrdinary(text))
+	return e.Count(text)
+}
+
+// Message is one chat message as counted by CountMessages.
+type Message struct {
+	Role, Name, Content string
+}
+
+// Chat-format overhead, from the OpenAI cookbook "How to count tokens with
+// tiktoken" (num_tokens_from_messages, for gpt-3.5-turbo-0613, gpt-4 and
+// later): every message is wrapped in <|start|>{role/name}\n{content}<|end|>\n.
+const (
+	tokensPerMessage = 3 // the wrapper around each message
+	tokensPerName    = 1 // a name field costs one more
+	tokensPerReply   = 3 // every reply is primed with <|start|>assistant<|message|>
+)
+
+// CountMessages returns the prompt tokens of a chat request for model: the
+// tokens of every role, name and content plus the chat format's overhead, as
+// the OpenAI cookbook "How to count tokens with tiktoken" counts them.
+func CountMessages(model string, msgs []Message) int {
+	n := tokensPerReply
+	for _, m := range msgs {
+		n += tokensPerMessage + Count(model, m.Role) + Count(model, m.Content)
+		if m.Name != "" {
+			n += tokensPerName + Count(model, m.Name)
+		}
+	}
+	return n
 }

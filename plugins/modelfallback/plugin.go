@@ -1,8 +1,6 @@
 package modelfallback
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -10,6 +8,7 @@ import (
 
 	"github.com/tollgate-ai/tollgate/internal/apierror"
 	"github.com/tollgate-ai/tollgate/internal/egress"
+	"github.com/tollgate-ai/tollgate/internal/reqctx"
 	"github.com/tollgate-ai/tollgate/internal/seal"
 	"github.com/tollgate-ai/tollgate/pluginserver"
 )
@@ -86,7 +85,10 @@ func (h *handler) Access(kong *pdk.PDK) error {
 	if err != nil {
 		return fmt.Errorf("read request path: %w", err)
 	}
-	id := requestID()
+	id, err := reqctx.ID(kong)
+	if err != nil {
+		return err
+	}
 	sealed, err := egress.SealPlan(h.kr, id, &plan, planTTL)
 	if err != nil {
 		return apierror.Internal(fmt.Errorf("seal plan: %w", err))
@@ -107,10 +109,4 @@ func (h *handler) Access(kong *pdk.PDK) error {
 		return fmt.Errorf("set upstream path: %w", err)
 	}
 	return nil
-}
-
-func requestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -1,0 +1,73 @@
+package tokenratelimit
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tollgate-ai/tollgate/internal/state"
+)
+
+// Config is tollgate-token-rate-limit's Kong schema.
+type Config struct {
+	Windows            []Window           `json:"windows" kong:"required,len_min=1,len_max=8" desc:"Token windows checked on every request; a request must fit in all of them."`
+	LimitBy            string             `json:"limit_by" kong:"default=consumer,one_of=consumer|credential|ip|header|service|route" desc:"Whom the limits count for; without a consumer or credential Kong's rule applies and the client IP is used."`
+	HeaderName         string             `json:"header_name" kong:"len_min=1" desc:"Request header whose value is the subject when limit_by is header."`
+	ExpectedCompletion int                `json:"expected_completion" kong:"default=256,between=0:1000000" desc:"Completion tokens reserved when the request sets no max_tokens; reconciled with the real usage."`
+	Policy             string             `json:"policy" kong:"default=memory,one_of=memory|redis" desc:"Where the counters live: memory (this node) or redis (every node)."`
+	Redis              *state.RedisConfig `json:"redis" desc:"Redis server used when policy is redis."`
+	FaultTolerant      bool               `json:"fault_tolerant" kong:"default=true" desc:"When Redis is down, let requests through (flagged by a header) instead of answering 503."`
+	HideClientHeaders  bool               `json:"hide_client_headers" kong:"default=false" desc:"Do not send the rate-limit headers to the client."`
+	Shadow             bool               `json:"shadow" kong:"default=false" desc:"Count and report, but never refuse a request."`
+	ErrorMessage       string             `json:"error_message" kong:"default='Token rate limit exceeded',len_min=1,len_max=256" desc:"Message of the 429 answer."`
+}
+
+// Window is one token window.
+type Window struct {
+	Name  string `json:"name" kong:"len_max=32,match=^[%a][%w_]*$" desc:"Name of the window in headers; default second, minute, hour, day, month or <seconds>s."`
+	Size  int    `json:"size" kong:"required,between=1:31536000" desc:"Length of the window in seconds."`
+	Limit int    `json:"limit" kong:"required,between=1:9007199254740991" desc:"Tokens (prompt and completion) allowed per window."`
+}
+
+// windowName is the window's name, or the one Kong would give its size.
+func (w Window) windowName() string {
+	if w.Name != "" {
+		return w.Name
+	}
+	switch w.Size {
+	case 1:
+		return "second"
+	case 60:
+		return "minute"
+	case 3600:
+		return "hour"
+	case 86400:
+		return "day"
+	case 2592000:
+		return "month"
+	}
+	return fmt.Sprintf("%ds", w.Size)
+}
+
+// Validate checks what the schema cannot express.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.LimitBy == "header" && c.HeaderName == "" {
+		errs = append(errs, errors.New("config.header_name: required when limit_by is header"))
+	}
+	if c.Policy == "redis" {
+		if c.Redis == nil {
+			errs = append(errs, errors.New("config.redis: required when policy is redis"))
+		} else if err := c.Redis.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("config.redis: %w", err))
+		}
+	}
+	names := map[string]bool{}
+	for i, w := range c.Windows {
+		n := w.windowName()
+		if names[n] {
+			errs = append(errs, fmt.Errorf("config.windows[%d].name: %q is used by another window", i, n))
+		}
+		names[n] = true
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,240 @@
+package tokenratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/Kong/go-pdk"
+
+	"github.com/tollgate-ai/tollgate/internal/apierror"
+	"github.com/tollgate-ai/tollgate/internal/egress"
+	"github.com/tollgate-ai/tollgate/internal/reqctx"
+	"github.com/tollgate-ai/tollgate/internal/seal"
+	"github.com/tollgate-ai/tollgate/internal/state"
+	"github.com/tollgate-ai/tollgate/internal/tokens"
+	"github.com/tollgate-ai/tollgate/pluginserver"
+)
+
+// Name is the Kong plugin name.
+const Name = "tollgate-token-rate-limit"
+
+// Priority runs after the prompt guard and PII masking (so the masked
+// prompt is what is counted) and before the cache and the fallback.
+const Priority = 793
+
+// HeaderDegraded flags a request let through because the counters were
+// unreachable (fault_tolerant).
+const HeaderDegraded = "X-Tollgate-RateLimit-Degraded"
+
+// reservationTTL bounds how long egress may take to reconcile.
+const reservationTTL = 10 * time.Minute
+
+// Deps are what instances share with the rest of the process.
+type Deps struct {
+	// Keyring seals the reservation for egress.
+	Keyring func() (*seal.Keyring, error)
+	// Memory is the process's memory backend (shared with egress in sidecar mode).
+	Memory func() (state.Counters, error)
+}
+
+// New returns the plugin definition.
+func New(d Deps) pluginserver.Definition {
+	return pluginserver.Define(pluginserver.Meta{Name: Name, Version: "0.1.0", Priority: Priority},
+		func(c *Config) (*handler, error) { return compile(c, d) })
+}
+
+type handler struct {
+	cfg      Config
+	windows  []state.Window
+	counters state.Counters
+	closer   func() error
+	kr       *seal.Keyring
+	minLimit int64
+}
+
+func compile(c *Config, d Deps) (*handler, error) {
+	kr, err := d.Keyring()
+	if err != nil {
+		return nil, fmt.Errorf("sealing key: %w", err)
+	}
+	h := &handler{cfg: *c, kr: kr, minLimit: -1}
+	for _, w := range c.Windows {
+		h.windows = append(h.windows, state.Window{Name: w.windowName(), Size: time.Duration(w.Size) * time.Second, Limit: int64(w.Limit)})
+		if h.minLimit < 0 || int64(w.Limit) < h.minLimit {
+			h.minLimit = int64(w.Limit)
+		}
+	}
+	switch c.Policy {
+	case "redis":
+		r, err := state.NewRedis(*c.Redis)
+		if err != nil {
+			return nil, fmt.Errorf("redis: %w", err)
+		}
+		h.counters, h.closer = r, r.Close
+	default:
+		m, err := d.Memory()
+		if err != nil {
+			return nil, err
+		}
+		h.counters = m
+	}
+	return h, nil
+}
+
+// Close releases the instance's Redis client.
+func (h *handler) Close() error {
+	if h.closer != nil {
+		return h.closer()
+	}
+	return nil
+}
+
+// Access counts the prompt, reserves prompt plus expected completion in
+// every window, answers 429 when a window is full, and hands the
+// reservation to egress for reconciliation.
+func (h *handler) Access(kong *pdk.PDK) error {
+	req, err := reqctx.Load(kong)
+	if err != nil {
+		return err
+	}
+	if req.ParseErr != nil {
+		return req.ParseErr
+	}
+	if req.LLM == nil {
+		return nil // nothing to count (GET /v1/models and the like)
+	}
+	prompt := int64(tokens.Count(req.LLM.Model, req.LLM.Text()))
+	completion := int64(h.cfg.ExpectedCompletion)
+	if req.LLM.MaxTokens != nil {
+		completion = int64(*req.LLM.MaxTokens)
+	}
+	cost := prompt + completion
+	if cost > h.minLimit && !h.cfg.Shadow {
+		return apierror.TooLarge("tokens_exceed_limit", fmt.Sprintf("the request needs %d tokens, more than a window allows (%d)", cost, h.minLimit))
+	}
+	subject, err := h.subject(kong)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	at := time.Now()
+	dec, err := h.counters.Reserve(ctx, subject, h.windows, cost)
+	if err != nil {
+		if errors.Is(err, state.ErrUnavailable) && h.cfg.FaultTolerant {
+			return kong.Response.SetHeader(HeaderDegraded, "true")
+		}
+		return apierror.Upstream(http.StatusServiceUnavailable, "token rate limit counters are unavailable")
+	}
+	headers := h.headers(&dec)
+	if !dec.Allowed && !h.cfg.Shadow {
+		e := apierror.RateLimited(h.cfg.ErrorMessage, dec.RetryAfter)
+		if e.Headers == nil {
+			e.Headers = http.Header{}
+		}
+		for k, v := range headers {
+			e.Headers[k] = v
+		}
+		return e
+	}
+	if len(headers) > 0 {
+		if err := kong.Response.SetHeaders(headers); err != nil {
+			return fmt.Errorf("set rate-limit headers: %w", err)
+		}
+	}
+	if !dec.Allowed {
+		return nil // shadow: nothing was reserved
+	}
+	return h.handOff(kong, subject, cost, at)
+}
+
+// handOff seals the reservation for egress.
+func (h *handler) handOff(kong *pdk.PDK, subject string, cost int64, at time.Time) error {
+	id, err := reqctx.ID(kong)
+	if err != nil {
+		return err
+	}
+	res := &egress.Reservation{Policy: h.cfg.Policy, Redis: h.cfg.Redis, Subject: subject, Reserved: cost, AtMS: at.UnixMilli()}
+	for _, w := range h.windows {
+		res.Windows = append(res.Windows, egress.ReservedWindow{Name: w.Name, SizeMS: w.Size.Milliseconds(), Limit: w.Limit})
+	}
+	v, err := egress.SealReservation(h.kr, id, res, reservationTTL)
+	if err != nil {
+		return apierror.Internal(err)
+	}
+	return kong.ServiceRequest.SetHeader(egress.HeaderReservation, v)
+}
+
+// subject is whom the request counts for, with Kong's fallback to the
+// client IP when there is no consumer, credential or header value.
+func (h *handler) subject(kong *pdk.PDK) (string, error) {
+	var v string
+	switch h.cfg.LimitBy {
+	case "consumer":
+		if c, err := kong.Client.GetConsumer(); err == nil {
+			v = c.Id
+		}
+	case "credential":
+		if c, err := kong.Client.GetCredential(); err == nil {
+			v = c.Id
+		}
+	case "header":
+		v, _ = kong.Request.GetHeader(h.cfg.HeaderName)
+	case "service":
+		if s, err := kong.Router.GetService(); err == nil {
+			v = s.Id
+		}
+	case "route":
+		if r, err := kong.Router.GetRoute(); err == nil {
+			v = r.Id
+		}
+	}
+	by := h.cfg.LimitBy
+	if v == "" {
+		ip, err := kong.Client.GetForwardedIp()
+		if err != nil {
+			return "", fmt.Errorf("read client ip: %w", err)
+		}
+		by, v = "ip", ip
+	}
+	return by + ":" + v, nil
+}
+
+// headers are Kong-style X-AI-RateLimit-* per window and the IETF
+// RateLimit fields for the window closest to its limit.
+func (h *handler) headers(dec *state.Decision) map[string][]string {
+	if h.cfg.HideClientHeaders {
+		return nil
+	}
+	out := map[string][]string{}
+	var policies, limits []string
+	tightest := -1
+	ws := dec.Windows()
+	for i, w := range ws {
+		name := strings.ToUpper(w.Name[:1]) + w.Name[1:]
+		reset := int(time.Until(w.Reset).Seconds() + 0.999)
+		out["X-AI-RateLimit-Limit-"+name] = []string{strconv.FormatInt(w.Limit, 10)}
+		out["X-AI-RateLimit-Remaining-"+name] = []string{strconv.FormatInt(w.Remaining, 10)}
+		out["X-AI-RateLimit-Reset-"+name] = []string{strconv.Itoa(max(reset, 0))}
+		size := int(h.windows[i].Size.Seconds())
+		policies = append(policies, fmt.Sprintf("%q;q=%d;w=%d;qu=\"tokens\"", w.Name, w.Limit, size))
+		limits = append(limits, fmt.Sprintf("%q;r=%d;t=%d", w.Name, w.Remaining, max(reset, 0)))
+		if tightest < 0 || w.Remaining < ws[tightest].Remaining {
+			tightest = i
+		}
+	}
+	out["RateLimit-Policy"] = []string{strings.Join(policies, ", ")}
+	out["RateLimit"] = []string{strings.Join(limits, ", ")}
+	if tightest >= 0 {
+		w := ws[tightest]
+		out["RateLimit-Limit"] = []string{strconv.FormatInt(w.Limit, 10)}
+		out["RateLimit-Remaining"] = []string{strconv.FormatInt(w.Remaining, 10)}
+		out["RateLimit-Reset"] = []string{strconv.Itoa(max(int(time.Until(w.Reset).Seconds()+0.999), 0))}
+	}
+	return out
+}
