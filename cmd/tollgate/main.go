@@ -28,6 +28,7 @@ func main() {
 		Sidecar:    eg.run,
 		Commands: map[string]pluginserver.Command{
 			"egress": {Usage: "[--listen ADDR] [--admin-listen ADDR]     the egress proxy alone (TOLLGATE_SECRET required)", Run: eg.main},
+			"tokens": {Usage: "[--model M] [--text] < body.json          count prompt tokens, print JSON", Run: tokensCmd{os.Stdin, os.Stdout, os.Stderr}.main},
 		},
 	}
 	p.Main()
