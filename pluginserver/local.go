@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
@@ -48,11 +49,13 @@ func StartLocal(logw io.Writer, defs ...Definition) (*Local, error) {
 		l.clients[d.Meta().Name] = c
 	}
 	go func() { l.done <- l.Server.Serve(ctx, dir, defs...) }()
-	// Serve creates the sockets before it accepts; wait for them.
+	// Wait until every socket accepts: the file appears at bind(), a moment
+	// before listen(), so its existence alone is not enough.
 	deadline := time.Now().Add(5 * time.Second)
 	for _, d := range defs {
 		for {
-			if _, err := os.Stat(SocketPath(dir, d.Meta().Name)); err == nil {
+			if c, err := net.Dial("unix", SocketPath(dir, d.Meta().Name)); err == nil {
+				c.Close()
 				break
 			}
 			select {

@@ -174,7 +174,7 @@ func TestShutdownFinishesInFlightEventsAndRemovesSockets(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, dir, testplugin.Test, testplugin.Noop) }()
 	sock := pluginserver.SocketPath(dir, "tollgate-test")
-	require.Eventually(t, func() bool { _, err := os.Stat(sock); return err == nil }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return accepts(sock) }, 5*time.Second, 5*time.Millisecond)
 
 	c := konghost.NewClient(sock)
 	defer c.Close()
@@ -225,4 +225,14 @@ func TestDumpIsWhatKongReads(t *testing.T) {
 	for _, want := range []string{`"default":418`, `"required":true`, `"referenceable":true`, `"encrypted":true`, `"one_of":["observe","strict"]`, `"between":[100,599]`} {
 		require.True(t, strings.Contains(schema, want), "schema lacks %s: %s", want, schema)
 	}
+}
+
+// accepts reports whether a Unix socket accepts connections (its file
+// exists a moment before it does).
+func accepts(sock string) bool {
+	c, err := net.Dial("unix", sock)
+	if err == nil {
+		c.Close()
+	}
+	return err == nil
 }

@@ -3,6 +3,7 @@ package spec
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -137,7 +138,10 @@ func startServe(b *testing.B, ctx context.Context, prefix string) (stop func()) 
 	require.NoError(b, cmd.Start())
 	for _, p := range []string{"tollgate-noop", "tollgate-test"} {
 		require.Eventually(b, func() bool {
-			_, err := os.Stat(pluginserver.SocketPath(prefix, p))
+			c, err := net.Dial("unix", pluginserver.SocketPath(prefix, p))
+			if err == nil {
+				c.Close()
+			}
 			return err == nil
 		}, 10*time.Second, 5*time.Millisecond)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -230,7 +231,13 @@ func TestDrivesAPlainGoPDKServer(t *testing.T) {
 	require.NoError(t, srv.Start())
 	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
 	sock := filepath.Join(prefix, "gopdk-echo.socket")
-	require.Eventually(t, func() bool { _, err := os.Stat(sock); return err == nil }, 10*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("unix", sock) // the file exists a moment before it accepts
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, 10*time.Second, 5*time.Millisecond)
 
 	c := konghost.NewClient(sock)
 	defer c.Close()
