@@ -34,7 +34,7 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	  done; done
 
 bench: ## benchmarks (median over BENCHCOUNT runs), see docs/benchmarks.md
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./... | tee bench.out
+	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./... | tee bench.out
 	$(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da bench.out
 
 demo: build ## tollgate serve + Kong emulator (decks/demo.yaml) + mock provider, memory state
