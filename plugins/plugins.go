@@ -6,6 +6,7 @@ import (
 	"github.com/tollgate-ai/tollgate/internal/seal"
 	"github.com/tollgate-ai/tollgate/internal/state"
 	"github.com/tollgate-ai/tollgate/plugins/modelfallback"
+	"github.com/tollgate-ai/tollgate/plugins/promptguard"
 	"github.com/tollgate-ai/tollgate/plugins/tokenratelimit"
 	"github.com/tollgate-ai/tollgate/pluginserver"
 )
@@ -23,9 +24,10 @@ type Deps struct {
 
 // All returns every plugin the tollgate binary hosts.
 func All(d Deps) []pluginserver.Definition {
-	// The other feature plugins (opa, prompt-guard, pii-mask,
-	// semantic-cache) register here as they land.
+	// The other feature plugins (opa, pii-mask, semantic-cache) register
+	// here as they land.
 	return []pluginserver.Definition{
+		promptguard.Definition,
 		tokenratelimit.New(tokenratelimit.Deps{Keyring: d.Keyring, Memory: d.Memory}),
 		modelfallback.New(d.Keyring),
 	}

@@ -14,6 +14,7 @@ type acMatcher struct {
 }
 
 type acState struct {
+	dense *[256]int32 // full transition table of the root's children, or nil
 	edges []acEdge
 	fail  int32
 	dict  int32   // nearest state along the failure chain that has output, or -1
@@ -32,6 +33,9 @@ type acHit struct {
 }
 
 func (s *acState) next(b byte) int32 {
+	if s.dense != nil {
+		return s.dense[b]
+	}
 	for _, e := range s.edges {
 		if e.b == b {
 			return e.next
@@ -90,6 +94,18 @@ func newACMatcher(pats []string) *acMatcher {
 			}
 			queue = append(queue, e.next)
 		}
+	}
+	// The root's children are the next most visited states; a full
+	// table for them (goto or -1) saves the edge search.
+	for _, e := range m.states[0].edges {
+		t := new([256]int32)
+		for i := range t {
+			t[i] = -1
+		}
+		for _, c := range m.states[e.next].edges {
+			t[c.b] = c.next
+		}
+		m.states[e.next].dense = t
 	}
 	return m
 }

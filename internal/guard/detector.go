@@ -56,6 +56,8 @@ type Detector struct {
 	owners    []owner  // by phrase id
 	seqs      []seqDef
 	markers   []marker
+	triggers  *acMatcher // marker triggers; pattern ids index trigOwner
+	trigOwner []int
 	pool      sync.Pool // *scratch
 }
 
@@ -72,7 +74,8 @@ type signal struct {
 }
 
 type marker struct {
-	re *regexp.Regexp
+	re        *regexp.Regexp
+	triggered bool // runs only when triggers finds one of its literals
 	signal
 }
 
@@ -132,9 +135,15 @@ func NewDetector(cfg DetectorConfig) (*Detector, error) {
 		}
 	}
 	d.phrases = newPhraseSet(folded, nil)
+	var trig []string
 	for _, m := range builtinMarkers {
-		d.markers = append(d.markers, marker{regexp.MustCompile(m.re), m.signal})
+		d.markers = append(d.markers, marker{re: regexp.MustCompile(m.re), signal: m.signal, triggered: len(m.triggers) > 0})
+		for _, t := range m.triggers {
+			trig = append(trig, t)
+			d.trigOwner = append(d.trigOwner, len(d.markers)-1)
+		}
 	}
+	d.triggers = newACMatcher(trig)
 	return d, nil
 }
 
@@ -147,8 +156,9 @@ type scratch struct {
 	norm, folded []byte
 	hits         []acHit
 	sigs         map[int32]signal // signals seen, by key (see signalsOf)
-	chain        [][]int // per sequence, per group: end of the latest chain, or -1
+	chain        [][]int          // per sequence, per group: end of the latest chain, or -1
 	matched      []bool
+	fired        []bool // markers or patterns whose literal is present
 }
 
 func (d *Detector) get() *scratch {
@@ -212,7 +222,7 @@ func (d *Detector) score(s *scratch, raw string, norm, folded []byte) Detection 
 // negative numbers.
 const keyEncoded = -1
 
-func seqKey(i int32) int32 { return -2 - i }
+func seqKey(i int32) int32  { return -2 - i }
 func markerKey(i int) int32 { return -1000 - int32(i) }
 
 // signalsOf records the signals found in s.sigs, each once, and
@@ -243,7 +253,20 @@ func (d *Detector) signalsOf(s *scratch, norm, folded []byte) (meta bool) {
 		}
 		s.sigs[o.sig] = sg
 	}
-	for i, m := range d.markers {
+	if cap(s.fired) < len(d.markers) {
+		s.fired = make([]bool, len(d.markers))
+	}
+	s.fired = s.fired[:len(d.markers)]
+	clear(s.fired)
+	s.hits = d.triggers.appendHits(s.hits[:0], norm)
+	for _, h := range s.hits {
+		s.fired[d.trigOwner[h.id]] = true
+	}
+	for i := range d.markers {
+		m := &d.markers[i]
+		if m.triggered && !s.fired[i] {
+			continue
+		}
 		if _, seen := s.sigs[markerKey(i)]; !seen && m.re.Match(norm) {
 			s.sigs[markerKey(i)] = m.signal
 		}

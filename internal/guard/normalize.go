@@ -406,3 +406,8 @@ func printable(b []byte) bool {
 func bstr(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
+
+// sbytes views s as bytes without copying; the bytes must not be written.
+func sbytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}

@@ -14,6 +14,9 @@ type labeled struct {
 	Text     string `json:"text"`
 	Label    string `json:"label"`
 	Category string `json:"category"`
+	// Split is "tuned" (the signals were written looking at these) or
+	// "heldout" (written afterwards, reported but not gated).
+	Split string `json:"split"`
 }
 
 func loadPrompts(t testing.TB) []labeled {
@@ -41,8 +44,18 @@ func TestDetectorQuality(t *testing.T) {
 	prompts := loadPrompts(t)
 	hit, total := map[string]int{}, map[string]int{}
 	fp, benign := 0, 0
+	heldHit, heldTotal := 0, 0
 	for i, p := range prompts {
 		flagged := d.Score(p.Text).Flagged
+		if p.Split == "heldout" {
+			heldTotal++
+			if flagged == (p.Label == "attack") {
+				heldHit++
+			} else {
+				t.Logf("held-out miss: line %d (%s)", i+1, p.Category)
+			}
+			continue
+		}
 		switch p.Label {
 		case "attack":
 			total[p.Category]++
@@ -72,6 +85,9 @@ func TestDetectorQuality(t *testing.T) {
 		rate := float64(hit[c]) / float64(total[c])
 		t.Logf("detection %-28s %3d/%3d = %.1f%%", c, hit[c], total[c], 100*rate)
 		require.GreaterOrEqual(t, rate, 0.95, "detection rate of %s", c)
+	}
+	if heldTotal > 0 {
+		t.Logf("held-out (not gated): %d/%d = %.1f%% right", heldHit, heldTotal, 100*float64(heldHit)/float64(heldTotal))
 	}
 	fpRate := float64(fp) / float64(benign)
 	t.Logf("false positives %d/%d = %.2f%%", fp, benign, 100*fpRate)

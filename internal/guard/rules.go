@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/tollgate-ai/tollgate/internal/llm"
 )
@@ -65,6 +67,9 @@ type Rules struct {
 	rules        []compiledRule // deny rules first, then allow rules
 	nDeny        int
 	phrases      *phraseSet // owners index rules
+	lits         *acMatcher // pattern literals; ids index litOwner
+	litOwner     []int      // index in the flat list of patterns
+	nPatterns    int
 	roles        roleMask
 	checkHistory bool
 	det          *Detector
@@ -74,6 +79,8 @@ type Rules struct {
 type compiledRule struct {
 	name     string
 	res      []*regexp.Regexp
+	pfs      []prefilter // per pattern
+	first    int         // index of its first pattern in the flat list
 	raw      bool
 	roles    roleMask
 	hasPhras bool
@@ -114,6 +121,7 @@ func Compile(rs RuleSet) (*Rules, error) {
 	var folded []string
 	var owners []int32
 	seen := map[string]bool{}
+	var lits []string
 	for i, rule := range append(append([]Rule(nil), rs.Deny...), rs.Allow...) {
 		where := fmt.Sprintf("deny[%d]", i)
 		if i >= len(rs.Deny) {
@@ -135,7 +143,7 @@ func Compile(rs RuleSet) (*Rules, error) {
 		if len(rule.Patterns) == 0 && len(rule.Phrases) == 0 {
 			bad("has no patterns and no phrases")
 		}
-		cr := compiledRule{name: rule.Name, raw: rule.CaseSensitive, hasPhras: len(rule.Phrases) > 0}
+		cr := compiledRule{name: rule.Name, raw: rule.CaseSensitive, hasPhras: len(rule.Phrases) > 0, first: r.nPatterns}
 		if cr.roles, err = parseRoles(rule.Roles, roles); err != nil {
 			bad("roles: %w", err)
 		}
@@ -146,7 +154,11 @@ func Compile(rs RuleSet) (*Rules, error) {
 			}
 			src := p
 			if !rule.CaseSensitive {
-				src = "(?i)" + p
+				src, err = lowerPattern(p)
+				if err != nil {
+					bad("pattern %d: %w", k, err)
+					continue
+				}
 			}
 			re, err := regexp.Compile(src)
 			if err != nil {
@@ -154,6 +166,15 @@ func Compile(rs RuleSet) (*Rules, error) {
 				continue
 			}
 			cr.res = append(cr.res, re)
+			pf := newPrefilter(src)
+			if pf.lit != nil && !rule.CaseSensitive {
+				lits = append(lits, string(pf.lit))
+				r.litOwner = append(r.litOwner, r.nPatterns)
+			} else {
+				pf.lit = nil
+			}
+			cr.pfs = append(cr.pfs, pf)
+			r.nPatterns++
 		}
 		for k, p := range rule.Phrases {
 			f := foldPhrase(&n, p)
@@ -170,7 +191,33 @@ func Compile(rs RuleSet) (*Rules, error) {
 		return nil, errors.Join(errs...)
 	}
 	r.phrases = newPhraseSet(folded, owners)
+	r.lits = newACMatcher(lits)
 	return r, nil
+}
+
+// lowerPattern rewrites a pattern to match lower-case text as if it were
+// case-insensitive: its literals are lower-cased and its classes get both
+// cases. Unlike a "(?i)" flag this keeps literal prefixes, which Go's
+// regexp scans for quickly; the normalized view is lower case already.
+func lowerPattern(p string) (string, error) {
+	re, err := syntax.Parse(p, syntax.Perl|syntax.FoldCase)
+	if err != nil {
+		return "", err
+	}
+	var walk func(*syntax.Regexp)
+	walk = func(re *syntax.Regexp) {
+		if re.Op == syntax.OpLiteral && re.Flags&syntax.FoldCase != 0 {
+			for i, r := range re.Rune {
+				re.Rune[i] = unicode.ToLower(r)
+			}
+			re.Flags &^= syntax.FoldCase
+		}
+		for _, sub := range re.Sub {
+			walk(sub)
+		}
+	}
+	walk(re)
+	return re.String(), nil
 }
 
 func (r *Rules) get() *scratch {
@@ -275,17 +322,27 @@ func (r *Rules) match(s *scratch, raw string, bit roleMask) {
 			s.matched[i] = true
 		}
 	}
+	if cap(s.fired) < r.nPatterns {
+		s.fired = make([]bool, r.nPatterns)
+	}
+	s.fired = s.fired[:r.nPatterns]
+	clear(s.fired)
+	s.hits = r.lits.appendHits(s.hits[:0], s.norm)
+	for _, h := range s.hits {
+		s.fired[r.litOwner[h.id]] = true
+	}
 	for i := range r.rules {
 		cr := &r.rules[i]
 		if s.matched[i] || cr.roles&bit == 0 || (i >= r.nDeny && r.anyAllow(s)) {
 			continue
 		}
-		for _, re := range cr.res {
+		for k, re := range cr.res {
 			var ok bool
 			if cr.raw {
-				ok = re.MatchString(raw)
+				ok = cr.pfs[k].may(sbytes(raw)) && re.MatchString(raw)
 			} else {
-				ok = re.Match(s.norm)
+				pf := &cr.pfs[k]
+				ok = (pf.lit == nil || s.fired[cr.first+k]) && pf.may(s.norm) && re.Match(s.norm)
 			}
 			if ok {
 				s.matched[i] = true

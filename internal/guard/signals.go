@@ -27,7 +27,7 @@ const (
 	priorWord     = "{previous|prior|above|earlier|preceding|former|initial|original|old|existing|system|given|foregoing|developer|safety|programmed|built in|your|all|any|every|these|those}"
 	ruleNoun      = "{instruction|instructions|rules|directions|directives|guidelines|prompt|prompts|commands|orders|constraints|restrictions|guardrails|programming|policies|training|safeguards|filters|limitations|instruction set|system prompt|ethics|ethical guidelines|moral guidelines|content policy|messages|context}"
 	revealVerbs   = "{reveal|print|show|display|output|repeat|recite|disclose|expose|leak|dump|share|write out|type out|spell out|paste|echo|return|tell me|give me|send me|show me|list|provide|copy}"
-	secretNoun    = "{system prompt|system message|system instructions|system instruction|initial instructions|initial prompt|hidden instructions|hidden prompt|original instructions|original prompt|instructions you were given|pre prompt|preprompt|developer message|developer instructions|first instructions|secret instructions|internal instructions|prompt instructions|base prompt|meta prompt|configuration prompt|instructions above|prompt above|your instructions|your prompt|your rules|your guidelines|confidential instructions|instructions given to you|preceding instructions|instructions from the beginning}"
+	secretNoun    = "{system prompt|system message|system instructions|system instruction|initial instructions|initial prompt|your hidden instructions|hidden prompt|original instructions|original prompt|instructions you were given|pre prompt|preprompt|developer message|developer instructions|first instructions|secret instructions|internal instructions|prompt instructions|base prompt|meta prompt|configuration prompt|instructions above|prompt above|your instructions|your prompt|your rules|your guidelines|confidential instructions|instructions given to you|preceding instructions|instructions from the beginning}"
 )
 
 var builtinSeqs = []seqDef{
@@ -207,24 +207,35 @@ var builtinPhrases = []phraseGroup{
 type markerDef struct {
 	re string
 	signal
+	// triggers: the marker's regexp runs only on text that contains one
+	// of these literals (all of them lower case), which keeps the common
+	// case to a few substring scans.
+	triggers []string
 }
 
 // Markers run on the normalized view, which is lower case with white
 // space collapsed and line breaks kept.
 var builtinMarkers = []markerDef{
 	// Chat-template tokens of the common model families.
-	{`<\|(?:im_start|im_end|im_sep|endoftext|eot_id|start_header_id|end_header_id|system|user|assistant|begin_of_text|end_of_turn)\|>`, signal{DelimiterInjection, wStrong}},
-	{`\[/?inst\]|<</?sys>>|</s>|<s>\s*\[inst|<start_of_turn>|<end_of_turn>`, signal{DelimiterInjection, wStrong}},
+	{`<\|(?:im_start|im_end|im_sep|endoftext|eot_id|start_header_id|end_header_id|system|user|assistant|begin_of_text|end_of_turn)\|>`,
+		signal{DelimiterInjection, wStrong}, []string{"<|"}},
+	{`\[/?inst\]|<</?sys>>|</s>|<s>\s*\[inst|<start_of_turn>|<end_of_turn>`,
+		signal{DelimiterInjection, wStrong}, []string{"inst]", "sys>>", "</s>", "_of_turn>"}},
 	// Fake headers and role labels at the start of a line. At the very
 	// start of the text they are weaker: "System: Ubuntu 22.04" is how
 	// people describe their machine.
-	{`\n[#=*\->\[ ]*(?:system|system prompt|system message|new system prompt|new instructions|admin|developer|instructions?)\s*[:\]]`, signal{DelimiterInjection, 0.8}},
-	{`^(?:system|system prompt|system message|new system prompt|new instructions|admin|developer|instructions?)\s*:`, signal{DelimiterInjection, 0.45}},
-	{`^[#=*\->\[]+ ?(?:system|system prompt|system message|new system prompt|new instructions|admin|developer|instructions?)\s*[:\]]`, signal{DelimiterInjection, 0.8}},
-	{`(?:begin|end|start) (?:of )?(?:the )?(?:system|user|developer) (?:prompt|input|message|instructions)`, signal{DelimiterInjection, 0.8}},
-	{`(?m)^#{1,4} ?(?:system|instruction|instructions|new instructions|response|assistant)\b`, signal{DelimiterInjection, 0.8}},
-	{`</?(?:system|system_prompt|sys|instructions|admin|developer_message)>`, signal{DelimiterInjection, 0.8}},
-	{`(?:end|begin|start) of (?:the )?(?:system|user|developer) (?:prompt|input|message|instructions)`, signal{DelimiterInjection, 0.8}},
-	{`(?m)^(?:assistant|ai|model)\s*:`, signal{DelimiterInjection, wWeak}},
-	{"```\\s*(?:system|instructions)\\b", signal{DelimiterInjection, wMedium}},
+	{`\n[#=*\->\[ ]*(?:system|system prompt|system message|new system prompt|new instructions|admin|developer|instructions?)\s*[:\]]`,
+		signal{DelimiterInjection, 0.8}, []string{"system", "instruction", "admin", "developer"}},
+	{`^(?:system|system prompt|system message|new system prompt|new instructions|admin|developer|instructions?)\s*:`,
+		signal{DelimiterInjection, 0.45}, nil},
+	{`^[#=*\->\[]+ ?(?:system|system prompt|system message|new system prompt|new instructions|admin|developer|instructions?)\s*[:\]]`,
+		signal{DelimiterInjection, 0.8}, nil},
+	{`(?:begin|end|start) (?:of )?(?:the )?(?:system|user|developer) (?:prompt|input|message|instructions)`,
+		signal{DelimiterInjection, 0.8}, []string{"system p", "system m", "system i", "user p", "user i", "user m", "developer p", "developer m", "developer i"}},
+	{`(?m)^#{1,4} ?(?:system|instruction|instructions|new instructions|response|assistant)\b`,
+		signal{DelimiterInjection, 0.8}, []string{"#"}},
+	{`</?(?:system|system_prompt|sys|instructions|admin|developer_message)>`,
+		signal{DelimiterInjection, 0.8}, []string{"system>", "system_prompt>", "sys>", "instructions>", "admin>", "developer_message>"}},
+	{`(?m)^(?:assistant|ai|model)\s*:`, signal{DelimiterInjection, wWeak}, []string{"assistant", "ai:", "ai :", "model:", "model :"}},
+	{"```\\s*(?:system|instructions)\\b", signal{DelimiterInjection, wMedium}, []string{"```"}},
 }

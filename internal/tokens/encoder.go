@@ -51,7 +51,7 @@ func (e *Encoder) Name() string { return e.name }
 // reference does: each invalid byte becomes U+FFFD.
 func (e *Encoder) Encode(text string) []int {
 	text = validUTF8(text)
-	ids := make([]int, 0, len(text)/4+1)
+	ids := make([]int, 0, len(text)/3+1) // about 3.5 bytes a token
 	var buf [256]part
 	for i := 0; i < len(text); {
 		j := e.next(text, i)
