@@ -47,9 +47,9 @@ func (c tokensCmd) main(_ context.Context, args []string) int {
 		Messages     int        `json:"messages,omitempty"`
 		PromptTokens int        `json:"prompt_tokens"`
 	}{Model: *model}
-	var s string
 	if *text {
-		s = string(in)
+		out.Encoding = tokens.EncodingFor(out.Model)
+		out.PromptTokens = tokens.Count(out.Model, string(in))
 	} else {
 		req, err := llm.Parse(llm.FormatUnknown, in)
 		if err != nil {
@@ -59,10 +59,11 @@ func (c tokensCmd) main(_ context.Context, args []string) int {
 		if out.Model == "" {
 			out.Model = req.Model
 		}
-		out.Format, out.Messages, s = req.Format, len(req.Messages), req.Text()
+		req.Model = out.Model
+		out.Format, out.Messages = req.Format, len(req.Messages)
+		out.Encoding = tokens.EncodingFor(out.Model)
+		out.PromptTokens = tokens.Prompt(req)
 	}
-	out.Encoding = tokens.EncodingFor(out.Model)
-	out.PromptTokens = tokens.Count(out.Model, s)
 	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {

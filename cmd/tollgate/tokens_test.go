@@ -31,7 +31,8 @@ func TestTokensCountsARequestBody(t *testing.T) {
 	require.Equal(t, tokens.O200kBase, m["encoding"])
 	require.Equal(t, "chat", m["format"])
 	require.EqualValues(t, 2, m["messages"])
-	require.EqualValues(t, tokens.Count("gpt-4o-mini", "Be brief.")+tokens.Count("gpt-4o-mini", "tiktoken is great!"), m["prompt_tokens"].(float64)+0, "the texts of every message")
+	want := tokens.CountMessages("gpt-4o-mini", []tokens.Message{{Role: "system", Content: "Be brief."}, {Role: "user", Content: "tiktoken is great!"}})
+	require.EqualValues(t, want, m["prompt_tokens"], "what the token rate limiter charges")
 }
 
 func TestTokensCountsRawText(t *testing.T) {

@@ -10,6 +10,10 @@ package guard
 type acMatcher struct {
 	root   [256]int32
 	states []acState
+	// report is, per state, the first state along its failure chain
+	// (itself included) that has output, or -1: one compact array, so
+	// the common no-match step touches a single int32.
+	report []int32
 	lens   []int // pattern lengths in bytes, by pattern id
 }
 
@@ -95,6 +99,17 @@ func newACMatcher(pats []string) *acMatcher {
 			queue = append(queue, e.next)
 		}
 	}
+	m.report = make([]int32, len(m.states))
+	for i := range m.states {
+		switch {
+		case i == 0:
+			m.report[i] = -1
+		case len(m.states[i].out) > 0:
+			m.report[i] = int32(i)
+		default:
+			m.report[i] = m.states[i].dict
+		}
+	}
 	// The root's children are the next most visited states; a full
 	// table for them (goto or -1) saves the edge search.
 	for _, e := range m.states[0].edges {
@@ -125,12 +140,9 @@ func (m *acMatcher) appendHits(hits []acHit, text []byte) []acHit {
 			}
 			cur = m.states[cur].fail
 		}
-		for s := cur; s > 0; s = m.states[s].dict {
+		for s := m.report[cur]; s > 0; s = m.states[s].dict {
 			for _, id := range m.states[s].out {
 				hits = append(hits, acHit{id: id, end: i + 1})
-			}
-			if m.states[s].dict < 0 {
-				break
 			}
 		}
 	}

@@ -108,7 +108,7 @@ func (h *handler) Access(kong *pdk.PDK) error {
 	if req.LLM == nil {
 		return nil // nothing to count (GET /v1/models and the like)
 	}
-	prompt := int64(tokens.Count(req.LLM.Model, req.LLM.Text()))
+	prompt := int64(tokens.Prompt(req.LLM))
 	completion := int64(h.cfg.ExpectedCompletion)
 	if req.LLM.MaxTokens != nil {
 		completion = int64(*req.LLM.MaxTokens)
