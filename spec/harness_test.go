@@ -17,8 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tollgate-ai/tollgate/internal/fakellm"
 	"github.com/tollgate-ai/tollgate/spec/kongemu/pluginservers"
 	"github.com/tollgate-ai/tollgate/spec/kongemu/proxy"
 )
@@ -261,4 +264,42 @@ func (s *logSink) Write(p []byte) (int, error) {
 		s.buf.Write(p)
 	}
 	return len(p), nil
+}
+
+// product is a deck from decks/ served by the real tollgate binary as a
+// sidecar (the plugin sockets and egress), with every provider URL of the
+// deck pointed at one fake provider.
+type product struct {
+	*kong
+	llm *fakellm.Server
+}
+
+// startProduct serves decks/<deck> with the named plugins. Provider keys
+// come from Kong's env vault, set here to the fake's key.
+func startProduct(t *testing.T, deck string, plugins ...string) *product {
+	t.Helper()
+	llm := fakellm.New(fakellm.Options{APIKey: "sk-fake"})
+	t.Cleanup(llm.Close)
+	t.Setenv("OPENAI_API_KEY", "sk-fake")
+	t.Setenv("ANTHROPIC_API_KEY", "sk-fake")
+	raw, err := os.ReadFile("../decks/" + deck)
+	require.NoError(t, err)
+	port := freePort(t)
+	d := strings.NewReplacer(
+		"https://api.openai.com", llm.URL(),
+		"https://api.anthropic.com", llm.URL(),
+		"port: 8765", fmt.Sprintf("port: %d", port),
+	).Replace(string(raw))
+	k := startKong(t, kongSetup{
+		sidecar:   map[string][]string{bins.tollgate: plugins},
+		serveArgs: []string{"--egress-listen", fmt.Sprintf("127.0.0.1:%d", port), "--admin-listen", ""},
+	}, d)
+	waitPort(t, port)
+	return &product{kong: k, llm: llm}
+}
+
+// client is the official OpenAI SDK through Kong as the consumer with key.
+func (p *product) client(key string) openai.Client {
+	return openai.NewClient(option.WithBaseURL(p.URL+"/v1"), option.WithAPIKey("client-key-not-for-providers"),
+		option.WithHeader("apikey", key), option.WithMaxRetries(0))
 }

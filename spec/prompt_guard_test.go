@@ -2,35 +2,18 @@ package spec
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 	"github.com/stretchr/testify/require"
-
-	"github.com/tollgate-ai/tollgate/internal/fakellm"
 )
 
 // TestPromptGuardThroughTheEmulator drives decks/30-prompt-guard.yaml with
 // the official SDK: injections and denied content get a 400 in the OpenAI
 // shape naming the rule, and never reach the provider.
 func TestPromptGuardThroughTheEmulator(t *testing.T) {
-	llm := fakellm.New(fakellm.Options{APIKey: "sk-fake"})
-	t.Cleanup(llm.Close)
-	t.Setenv("OPENAI_API_KEY", "sk-fake")
-	deck, err := os.ReadFile("../decks/30-prompt-guard.yaml")
-	require.NoError(t, err)
-	port := freePort(t)
-	d := strings.NewReplacer("https://api.openai.com", llm.URL(), "port: 8765", fmt.Sprintf("port: %d", port)).Replace(string(deck))
-	k := startKong(t, kongSetup{
-		sidecar:   map[string][]string{bins.tollgate: {"tollgate-prompt-guard", "tollgate-model-fallback"}},
-		serveArgs: []string{"--egress-listen", fmt.Sprintf("127.0.0.1:%d", port), "--admin-listen", ""},
-	}, d)
-	waitPort(t, port)
-	client := openai.NewClient(option.WithBaseURL(k.URL+"/v1"), option.WithAPIKey("x"), option.WithHeader("apikey", "alice-key"), option.WithMaxRetries(0))
+	p := startProduct(t, "30-prompt-guard.yaml", "tollgate-prompt-guard", "tollgate-model-fallback")
+	client := p.client("alice-key")
 	ask := func(model, text string) error {
 		_, err := client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
 			Model: model, Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(text)},
@@ -53,5 +36,5 @@ func TestPromptGuardThroughTheEmulator(t *testing.T) {
 		require.Equal(t, tc.code, apiErr.Code)
 		require.NotContains(t, apiErr.Message, tc.text)
 	}
-	require.Len(t, llm.Requests(), 1, "only the benign request reached the provider")
+	require.Len(t, p.llm.Requests(), 1, "only the benign request reached the provider")
 }

@@ -2,9 +2,7 @@ package spec
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,21 +18,9 @@ import (
 // the budget is charged with the provider's real usage, and the official
 // SDK sees a proper 429 with Retry-After once it is spent.
 func TestTokenRateLimitThroughTheEmulator(t *testing.T) {
-	llm := fakellm.New(fakellm.Options{APIKey: "sk-fake"})
-	t.Cleanup(llm.Close)
-	t.Setenv("OPENAI_API_KEY", "sk-fake")
-	deck, err := os.ReadFile("../decks/20-token-rate-limit.yaml")
-	require.NoError(t, err)
-	port := freePort(t)
-	d := strings.NewReplacer("https://api.openai.com", llm.URL(), "port: 8765", fmt.Sprintf("port: %d", port)).Replace(string(deck))
-	k := startKong(t, kongSetup{
-		sidecar:   map[string][]string{bins.tollgate: {"tollgate-token-rate-limit", "tollgate-model-fallback"}},
-		serveArgs: []string{"--egress-listen", fmt.Sprintf("127.0.0.1:%d", port), "--admin-listen", ""},
-	}, d)
-	waitPort(t, port)
-	client := func(key string) openai.Client {
-		return openai.NewClient(option.WithBaseURL(k.URL+"/v1"), option.WithAPIKey("x"), option.WithHeader("apikey", key), option.WithMaxRetries(0))
-	}
+	p := startProduct(t, "20-token-rate-limit.yaml", "tollgate-token-rate-limit", "tollgate-model-fallback")
+	llm := p.llm
+	client := p.client
 	params := openai.ChatCompletionNewParams{
 		Model:     "gpt-4o",
 		MaxTokens: openai.Int(1000),

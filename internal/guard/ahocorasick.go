@@ -14,11 +14,19 @@ type acMatcher struct {
 	// (itself included) that has output, or -1: one compact array, so
 	// the common no-match step touches a single int32.
 	report []int32
-	lens   []int // pattern lengths in bytes, by pattern id
+	// The automaton as compact arrays for scanning (states is the build
+	// form): state s's edges are edgeB/edgeNext[edgeStart[s]:edgeStart[s+1]];
+	// dense[s] >= 0 indexes a full table.
+	fail      []int32
+	edgeStart []int32
+	edgeB     []byte
+	edgeNext  []int32
+	dense     []int32
+	tables    [][256]int32
+	lens      []int // pattern lengths in bytes, by pattern id
 }
 
 type acState struct {
-	dense *[256]int32 // full transition table of the root's children, or nil
 	edges []acEdge
 	fail  int32
 	dict  int32   // nearest state along the failure chain that has output, or -1
@@ -37,9 +45,6 @@ type acHit struct {
 }
 
 func (s *acState) next(b byte) int32 {
-	if s.dense != nil {
-		return s.dense[b]
-	}
 	for _, e := range s.edges {
 		if e.b == b {
 			return e.next
@@ -112,17 +117,51 @@ func newACMatcher(pats []string) *acMatcher {
 	}
 	// The root's children are the next most visited states; a full
 	// table for them (goto or -1) saves the edge search.
+	n := len(m.states)
+	m.fail = make([]int32, n)
+	m.edgeStart = make([]int32, n+1)
+	m.dense = make([]int32, n)
+	for i := range m.states {
+		st := &m.states[i]
+		m.fail[i] = st.fail
+		m.edgeStart[i] = int32(len(m.edgeB))
+		m.dense[i] = -1
+		for _, e := range st.edges {
+			m.edgeB = append(m.edgeB, e.b)
+			m.edgeNext = append(m.edgeNext, e.next)
+		}
+	}
+	m.edgeStart[n] = int32(len(m.edgeB))
 	for _, e := range m.states[0].edges {
-		t := new([256]int32)
+		var t [256]int32
 		for i := range t {
 			t[i] = -1
 		}
 		for _, c := range m.states[e.next].edges {
 			t[c.b] = c.next
 		}
-		m.states[e.next].dense = t
+		m.dense[e.next] = int32(len(m.tables))
+		m.tables = append(m.tables, t)
+	}
+	// Only outputs and dictionary links are needed from the build form.
+	for i := range m.states {
+		m.states[i].edges = nil
 	}
 	return m
+}
+
+// step is the goto function of a non-root state: the next state, or -1.
+func (m *acMatcher) step(s int32, b byte) int32 {
+	if t := m.dense[s]; t >= 0 {
+		return m.tables[t][b]
+	}
+	lo, hi := m.edgeStart[s], m.edgeStart[s+1]
+	for k := lo; k < hi; k++ {
+		if m.edgeB[k] == b {
+			return m.edgeNext[k]
+		}
+	}
+	return -1
 }
 
 // appendHits appends every match in text to hits and returns it.
@@ -134,11 +173,11 @@ func (m *acMatcher) appendHits(hits []acHit, text []byte) []acHit {
 				cur = m.root[b]
 				break
 			}
-			if nx := m.states[cur].next(b); nx >= 0 {
+			if nx := m.step(cur, b); nx >= 0 {
 				cur = nx
 				break
 			}
-			cur = m.states[cur].fail
+			cur = m.fail[cur]
 		}
 		for s := m.report[cur]; s > 0; s = m.states[s].dict {
 			for _, id := range m.states[s].out {
