@@ -136,6 +136,16 @@ func (p *parser) anthropicMessage(m *node, path string) error {
 		return errAt(join(path, "role"), CodeInvalidValue, `must be "user" or "assistant"`)
 	}
 	mi := len(p.req.Messages)
+	if err := p.content(m, path, mi, &msg, "content blocks", p.anthropicBlock); err != nil {
+		return err
+	}
+	p.req.Messages = append(p.req.Messages, msg)
+	return nil
+}
+
+// content reads a message's required content, a string or an array of
+// parts that part reads, into msg.
+func (p *parser) content(m *node, path string, mi int, msg *Message, what string, part func(b *node, path string, mi, pi, si int) (Part, error)) error {
 	content, cpath := field(m, path, "content")
 	switch {
 	case content == nil:
@@ -151,16 +161,15 @@ func (p *parser) anthropicMessage(m *node, path string) error {
 			return err
 		}
 		for j, b := range content.items() {
-			part, err := p.anthropicBlock(b, index(cpath, j), mi, len(msg.Parts), -1)
+			pt, err := part(b, index(cpath, j), mi, len(msg.Parts), -1)
 			if err != nil {
 				return err
 			}
-			msg.Parts = append(msg.Parts, part)
+			msg.Parts = append(msg.Parts, pt)
 		}
 	default:
-		return errType(cpath, "a string or an array of content blocks", content)
+		return errType(cpath, "a string or an array of "+what, content)
 	}
-	p.req.Messages = append(p.req.Messages, msg)
 	return nil
 }
 

@@ -149,31 +149,7 @@ func (p *parser) responsesMessage(item *node, path string, mi int, msg *Message)
 		return errAt(join(path, "role"), CodeInvalidValue,
 			`must be one of "system", "developer", "user", "assistant"`)
 	}
-	content, cpath := field(item, path, "content")
-	switch {
-	case content == nil:
-		return errMissing(cpath)
-	case content.isString():
-		s, err := p.text(content, cpath, mi, 0, -1)
-		if err != nil {
-			return err
-		}
-		msg.Parts = []Part{{Kind: PartText, Text: s}}
-	case content.isArray():
-		if err := p.array(content, cpath); err != nil {
-			return err
-		}
-		for j, c := range content.items() {
-			part, err := p.responsesPart(c, index(cpath, j), mi, len(msg.Parts), -1)
-			if err != nil {
-				return err
-			}
-			msg.Parts = append(msg.Parts, part)
-		}
-	default:
-		return errType(cpath, "a string or an array of content parts", content)
-	}
-	return nil
+	return p.content(item, path, mi, msg, "content parts", p.responsesPart)
 }
 
 // responsesOutput reads a function call output: a string or content parts.
