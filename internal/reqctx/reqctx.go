@@ -22,6 +22,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -218,4 +219,44 @@ func ID(kong *pdk.PDK) (string, error) {
 		return "", fmt.Errorf("share request id: %w", err)
 	}
 	return id, nil
+}
+
+// HandOffKey is the kong.ctx.shared key of the sealed values plugins leave
+// for egress.
+const HandOffKey = "tollgate.handoff"
+
+// AddHandOff leaves a sealed header value for egress. It is kept in
+// kong.ctx.shared rather than set on the upstream request, so that a
+// route that does not go through egress never sends it to a provider;
+// tollgate-model-fallback, which points the request at egress, moves every
+// hand-off into the upstream headers (HandOffs).
+func AddHandOff(kong *pdk.PDK, header, value string) error {
+	if strings.ContainsAny(header, "\n:") || strings.Contains(value, "\n") {
+		return fmt.Errorf("hand-off %q: header names and values may not contain newlines", header)
+	}
+	prev, _ := kong.Ctx.GetSharedString(HandOffKey)
+	next := header + ":" + value
+	if prev != "" {
+		next = prev + "\n" + next
+	}
+	if err := kong.Ctx.SetShared(HandOffKey, next); err != nil {
+		return fmt.Errorf("leave hand-off for egress: %w", err)
+	}
+	return nil
+}
+
+// HandOffs returns the hand-offs earlier plugins left, by header.
+func HandOffs(kong *pdk.PDK) (map[string]string, error) {
+	v, err := kong.Ctx.GetSharedAny(HandOffKey)
+	if err != nil {
+		return nil, fmt.Errorf("read hand-offs: %w", err)
+	}
+	s, _ := v.(string)
+	out := map[string]string{}
+	for _, line := range strings.Split(s, "\n") {
+		if h, val, ok := strings.Cut(line, ":"); ok {
+			out[h] = val
+		}
+	}
+	return out, nil
 }

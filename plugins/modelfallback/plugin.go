@@ -93,10 +93,20 @@ func (h *handler) Access(kong *pdk.PDK) error {
 	if err != nil {
 		return apierror.Internal(fmt.Errorf("seal plan: %w", err))
 	}
-	if err := kong.ServiceRequest.SetHeaders(map[string][]string{
+	headers := map[string][]string{
 		egress.HeaderRequestID: {id},
 		egress.HeaderPlan:      {sealed},
-	}); err != nil {
+	}
+	// What earlier plugins sealed for egress (the rate limiter's
+	// reservation…) goes upstream only now that upstream is egress.
+	handOffs, err := reqctx.HandOffs(kong)
+	if err != nil {
+		return err
+	}
+	for h, v := range handOffs {
+		headers[h] = []string{v}
+	}
+	if err := kong.ServiceRequest.SetHeaders(headers); err != nil {
 		return fmt.Errorf("set hand-off headers: %w", err)
 	}
 	if err := kong.Service.SetTarget(h.host, h.port); err != nil {

@@ -30,7 +30,9 @@ func TestAccessHandsTheSealedPlanToEgress(t *testing.T) {
 	h := plugintest.New(t, modelfallback.New(func() (*seal.Keyring, error) { return kr, nil }))
 	inst := h.Start(t, config)
 	r := plugintest.Request("POST", "/v1/chat/completions", []byte(`{"model":"x","messages":[]}`))
+	r.Shared["tollgate.handoff"] = "X-Tollgate-Reservation:sealed-by-the-rate-limiter"
 	res := inst.Access(t, r)
+	require.Equal(t, "sealed-by-the-rate-limiter", r.Headers.Get("X-Tollgate-Reservation"), "earlier hand-offs go to egress")
 	require.False(t, res.Exited())
 	require.True(t, r.Upstream.TargetSet)
 	require.Equal(t, "127.0.0.1", r.Upstream.Host)

@@ -167,7 +167,7 @@ func (h *handler) handOff(kong *pdk.PDK, subject string, cost int64, at time.Tim
 	if err != nil {
 		return apierror.Internal(err)
 	}
-	return kong.ServiceRequest.SetHeader(egress.HeaderReservation, v)
+	return reqctx.AddHandOff(kong, egress.HeaderReservation, v)
 }
 
 // subject is whom the request counts for, with Kong's fallback to the

@@ -18,6 +18,7 @@ import (
 	"github.com/tollgate-ai/tollgate/internal/seal"
 	"github.com/tollgate-ai/tollgate/internal/state"
 	"github.com/tollgate-ai/tollgate/plugins/tokenratelimit"
+	"github.com/tollgate-ai/tollgate/pluginserver/konghost"
 	"github.com/tollgate-ai/tollgate/pluginserver/plugintest"
 )
 
@@ -60,7 +61,8 @@ func TestReservesAndReportsPerWindow(t *testing.T) {
 	require.NotEmpty(t, h.Get("RateLimit"))
 
 	id := req.Shared["tollgate.request_id"].(string)
-	b, err := r.kr.Open(egress.PurposeReservation, id, req.Headers.Get(egress.HeaderReservation))
+	require.Empty(t, req.Headers.Get(egress.HeaderReservation), "nothing goes upstream unless the route goes through egress")
+	b, err := r.kr.Open(egress.PurposeReservation, id, handOff(t, req))
 	require.NoError(t, err, "egress can open the reservation")
 	var res2 egress.Reservation
 	require.NoError(t, json.Unmarshal(b, &res2))
@@ -82,7 +84,7 @@ func TestRefusesWhenAWindowIsFull(t *testing.T) {
 	e, ok := apierror.Parse(res.Exit.Body)
 	require.True(t, ok)
 	require.Equal(t, "Token rate limit exceeded", e.Message)
-	require.Empty(t, res.Headers.Get(egress.HeaderReservation), "a refused request reserves nothing")
+	require.Nil(t, res.Shared["tollgate.handoff"], "a refused request reserves nothing")
 }
 
 func TestARequestLargerThanTheLimitIs413(t *testing.T) {
@@ -150,7 +152,7 @@ func TestConcurrentClientsNeverExceedTheLimit(t *testing.T) {
 						if req.Exit == nil {
 							var res egress.Reservation
 							id := req.Shared["tollgate.request_id"].(string)
-							b, err := r.kr.Open(egress.PurposeReservation, id, req.Headers.Get(egress.HeaderReservation))
+							b, err := r.kr.Open(egress.PurposeReservation, id, handOff(t, req))
 							require.NoError(t, err)
 							require.NoError(t, json.Unmarshal(b, &res))
 							admitted.Add(res.Reserved)
@@ -197,4 +199,13 @@ func atoi(s string) int {
 	var n int
 	fmt.Sscanf(s, "%d", &n)
 	return n
+}
+
+// handOff is the sealed reservation the plugin left for egress.
+func handOff(t *testing.T, req *konghost.Request) string {
+	t.Helper()
+	s, _ := req.Shared["tollgate.handoff"].(string)
+	v, ok := strings.CutPrefix(s, egress.HeaderReservation+":")
+	require.True(t, ok, "hand-off %q", s)
+	return v
 }
