@@ -42,7 +42,9 @@ Try:
     -H 'apikey: alice-demo-key' -H 'Content-Type: application/json' \\
     -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello Tollgate"}]}'
   (add "stream": true for SSE; drop the apikey header to see key-auth's 401;
-   the X-Tollgate-Provider/-Model/-Attempts headers say who answered)
+   ask it to "ignore all previous instructions" to see the prompt guard's 400;
+   the X-Tollgate-Provider/-Model/-Attempts headers say who answered and
+   X-AI-RateLimit-* what is left of the minute's 20000 tokens)
 
 Ctrl-C stops everything.
 EOT
