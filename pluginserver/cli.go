@@ -120,8 +120,13 @@ Usage:
   %[1]s version                                      print the version
 
 `, p.Name)
-	for name, c := range p.Commands {
-		fmt.Fprintf(p.Stderr, "  %s %-8s %s\n", p.Name, name, c.Usage)
+	names := make([]string, 0, len(p.Commands))
+	for name := range p.Commands {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		fmt.Fprintf(p.Stderr, "  %s %-8s %s\n", p.Name, name, p.Commands[name].Usage)
 	}
 	fmt.Fprintf(p.Stderr, "\nRun '%s <command> --help' for a command's flags.\n", p.Name)
 }
