@@ -501,7 +501,7 @@ func (x *exchange) try(ctx, loopCtx context.Context, t PlanTarget, ad provider.A
 	}
 	x.e.m.attempts.WithLabelValues(t.Name, "ok").Inc()
 	x.record(t, true)
-	model := modelOf(out, t.Model, x.call.Req.Model)
+	model := modelOf(out, targetModel(t), x.call.Req.Model)
 	if !usage.Known {
 		usage.CompletionTokens = x.e.count(model, answerText(out))
 	}
@@ -545,7 +545,7 @@ func (x *exchange) stream(t PlanTarget, ad provider.Adapter, resp *http.Response
 		return false, &provider.UpstreamError{Status: http.StatusBadGateway, Class: class, Message: msg, Body: apierror.Upstream(http.StatusBadGateway, msg).Body()}
 	}
 	x.e.m.attempts.WithLabelValues(t.Name, "ok").Inc()
-	model := modelOf(sseData(first), t.Model, x.call.Req.Model)
+	model := modelOf(sseData(first), targetModel(t), x.call.Req.Model)
 	x.headers(t, model, resp.Header, "text/event-stream")
 	x.w.Header().Set("Cache-Control", "no-cache")
 	x.w.WriteHeader(resp.StatusCode)
@@ -644,6 +644,15 @@ func answerText(body []byte) string {
 		b.WriteString(c.Text)
 	}
 	return b.String()
+}
+
+// targetModel is the model a target asks for: its model, or its Azure
+// deployment.
+func targetModel(t PlanTarget) string {
+	if t.Model != "" {
+		return t.Model
+	}
+	return t.Deployment
 }
 
 // modelOf is the model that answered: the body's "model", else the

@@ -483,3 +483,25 @@ func TestReservationsAreSettledWithRealUsage(t *testing.T) {
 	require.GreaterOrEqual(t, resp.StatusCode, 500)
 	require.Equal(t, int64(0), used("consumer:failed"))
 }
+
+func TestAzureTargetsUseDeploymentsAndTheirKey(t *testing.T) {
+	r := newRig(t)
+	az := r.target("azure", "azure", "")
+	az.Deployment, az.APIVersion = "gpt4o-prod", "2024-10-21"
+	for i, body := range []string{chat, chatStream} {
+		resp := r.post(t, r.plan(az), fmt.Sprintf("id-%d", i), body)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.Equal(t, "azure", resp.Header.Get(egress.HeaderProvider))
+		out, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.Contains(t, string(out), "egress")
+		require.Equal(t, "gpt4o-prod", resp.Header.Get(egress.HeaderModel))
+	}
+	for _, got := range r.llm.Requests() {
+		require.Equal(t, fakellm.APIAzure, got.API)
+		require.Equal(t, "/openai/deployments/gpt4o-prod/chat/completions", got.Path)
+		require.Contains(t, got.Query, "api-version=2024-10-21")
+		require.Equal(t, "sk-fake", got.Header.Get("Api-Key"))
+		require.Empty(t, got.Header.Get("Authorization"))
+	}
+}
