@@ -3,6 +3,7 @@ package tokenratelimit
 import (
 	"errors"
 	"fmt"
+	"path"
 
 	"github.com/tollgate-ai/tollgate/internal/state"
 )
@@ -10,7 +11,8 @@ import (
 // Config is tollgate-token-rate-limit's Kong schema.
 type Config struct {
 	Windows            []Window           `json:"windows" kong:"required,len_min=1,len_max=8" desc:"Token windows checked on every request; a request must fit in all of them."`
-	LimitBy            string             `json:"limit_by" kong:"default=consumer,one_of=consumer|credential|ip|header|service|route" desc:"Whom the limits count for; without a consumer or credential Kong's rule applies and the client IP is used."`
+	Models             []ModelLimit       `json:"models" kong:"len_max=32" desc:"Per-model windows: the first entry whose glob matches the request's model is used instead of windows, with counters of its own."`
+	LimitBy            string             `json:"limit_by" kong:"default=consumer,one_of=consumer|credential|ip|header|path|service|route" desc:"Whom the limits count for; without a consumer or credential Kong's rule applies and the client IP is used."`
 	HeaderName         string             `json:"header_name" kong:"len_min=1" desc:"Request header whose value is the subject when limit_by is header."`
 	ExpectedCompletion int                `json:"expected_completion" kong:"default=256,between=0:1000000" desc:"Completion tokens reserved when the request sets no max_tokens; reconciled with the real usage."`
 	Policy             string             `json:"policy" kong:"default=memory,one_of=memory|redis" desc:"Where the counters live: memory (this node) or redis (every node)."`
@@ -19,6 +21,12 @@ type Config struct {
 	HideClientHeaders  bool               `json:"hide_client_headers" kong:"default=false" desc:"Do not send the rate-limit headers to the client."`
 	Shadow             bool               `json:"shadow" kong:"default=false" desc:"Count and report, but never refuse a request."`
 	ErrorMessage       string             `json:"error_message" kong:"default='Token rate limit exceeded',len_min=1,len_max=256" desc:"Message of the 429 answer."`
+}
+
+// ModelLimit is the windows of the models a glob matches.
+type ModelLimit struct {
+	Model   string   `json:"model" kong:"required,len_min=1,len_max=128" desc:"Glob of model names (path.Match syntax), such as gpt-4o* or claude-*."`
+	Windows []Window `json:"windows" kong:"required,len_min=1,len_max=8" desc:"Token windows for the models the glob matches."`
 }
 
 // Window is one token window.
@@ -61,13 +69,25 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("config.redis: %w", err))
 		}
 	}
+	errs = append(errs, checkWindows("config.windows", c.Windows)...)
+	for i, m := range c.Models {
+		if _, err := path.Match(m.Model, ""); err != nil {
+			errs = append(errs, fmt.Errorf("config.models[%d].model: bad glob", i))
+		}
+		errs = append(errs, checkWindows(fmt.Sprintf("config.models[%d].windows", i), m.Windows)...)
+	}
+	return errors.Join(errs...)
+}
+
+func checkWindows(at string, ws []Window) []error {
+	var errs []error
 	names := map[string]bool{}
-	for i, w := range c.Windows {
+	for i, w := range ws {
 		n := w.windowName()
 		if names[n] {
-			errs = append(errs, fmt.Errorf("config.windows[%d].name: %q is used by another window", i, n))
+			errs = append(errs, fmt.Errorf("%s[%d].name: %q is used by another window", at, i, n))
 		}
 		names[n] = true
 	}
-	return errors.Join(errs...)
+	return errs
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -50,11 +51,39 @@ func New(d Deps) pluginserver.Definition {
 
 type handler struct {
 	cfg      Config
-	windows  []state.Window
+	def      limits   // the windows of every model no entry of models matches
+	models   []limits // per model glob, in config order
 	counters state.Counters
 	closer   func() error
 	kr       *seal.Keyring
+}
+
+// limits is one set of windows and the scope of its counters.
+type limits struct {
+	glob     string // "" for the default windows
+	windows  []state.Window
 	minLimit int64
+}
+
+func newLimits(glob string, ws []Window) limits {
+	l := limits{glob: glob, minLimit: -1}
+	for _, w := range ws {
+		l.windows = append(l.windows, state.Window{Name: w.windowName(), Size: time.Duration(w.Size) * time.Second, Limit: int64(w.Limit)})
+		if l.minLimit < 0 || int64(w.Limit) < l.minLimit {
+			l.minLimit = int64(w.Limit)
+		}
+	}
+	return l
+}
+
+// limitsFor picks the windows of a model.
+func (h *handler) limitsFor(model string) *limits {
+	for i := range h.models {
+		if ok, _ := path.Match(h.models[i].glob, model); ok {
+			return &h.models[i]
+		}
+	}
+	return &h.def
 }
 
 func compile(c *Config, d Deps) (*handler, error) {
@@ -62,12 +91,9 @@ func compile(c *Config, d Deps) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sealing key: %w", err)
 	}
-	h := &handler{cfg: *c, kr: kr, minLimit: -1}
-	for _, w := range c.Windows {
-		h.windows = append(h.windows, state.Window{Name: w.windowName(), Size: time.Duration(w.Size) * time.Second, Limit: int64(w.Limit)})
-		if h.minLimit < 0 || int64(w.Limit) < h.minLimit {
-			h.minLimit = int64(w.Limit)
-		}
+	h := &handler{cfg: *c, kr: kr, def: newLimits("", c.Windows)}
+	for _, m := range c.Models {
+		h.models = append(h.models, newLimits(m.Model, m.Windows))
 	}
 	switch c.Policy {
 	case "redis":
@@ -114,24 +140,28 @@ func (h *handler) Access(kong *pdk.PDK) error {
 		completion = int64(*req.LLM.MaxTokens)
 	}
 	cost := prompt + completion
-	if cost > h.minLimit && !h.cfg.Shadow {
-		return apierror.TooLarge("tokens_exceed_limit", fmt.Sprintf("the request needs %d tokens, more than a window allows (%d)", cost, h.minLimit))
+	lim := h.limitsFor(req.LLM.Model)
+	if cost > lim.minLimit && !h.cfg.Shadow {
+		return apierror.TooLarge("tokens_exceed_limit", fmt.Sprintf("the request needs %d tokens, more than a window allows (%d)", cost, lim.minLimit))
 	}
 	subject, err := h.subject(kong)
 	if err != nil {
 		return err
 	}
+	if lim.glob != "" {
+		subject += "|model:" + lim.glob // a model's counters are its own
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	at := time.Now()
-	dec, err := h.counters.Reserve(ctx, subject, h.windows, cost)
+	dec, err := h.counters.Reserve(ctx, subject, lim.windows, cost)
 	if err != nil {
 		if errors.Is(err, state.ErrUnavailable) && h.cfg.FaultTolerant {
 			return kong.Response.SetHeader(HeaderDegraded, "true")
 		}
 		return apierror.Upstream(http.StatusServiceUnavailable, "token rate limit counters are unavailable")
 	}
-	headers := h.headers(&dec)
+	headers := h.headers(&dec, lim)
 	if !dec.Allowed && !h.cfg.Shadow {
 		e := apierror.RateLimited(h.cfg.ErrorMessage, dec.RetryAfter)
 		if e.Headers == nil {
@@ -150,17 +180,17 @@ func (h *handler) Access(kong *pdk.PDK) error {
 	if !dec.Allowed {
 		return nil // shadow: nothing was reserved
 	}
-	return h.handOff(kong, subject, cost, at)
+	return h.handOff(kong, lim, subject, cost, at)
 }
 
 // handOff seals the reservation for egress.
-func (h *handler) handOff(kong *pdk.PDK, subject string, cost int64, at time.Time) error {
+func (h *handler) handOff(kong *pdk.PDK, lim *limits, subject string, cost int64, at time.Time) error {
 	id, err := reqctx.ID(kong)
 	if err != nil {
 		return err
 	}
 	res := &egress.Reservation{Policy: h.cfg.Policy, Redis: h.cfg.Redis, Subject: subject, Reserved: cost, AtMS: at.UnixMilli()}
-	for _, w := range h.windows {
+	for _, w := range lim.windows {
 		res.Windows = append(res.Windows, egress.ReservedWindow{Name: w.Name, SizeMS: w.Size.Milliseconds(), Limit: w.Limit})
 	}
 	v, err := egress.SealReservation(h.kr, id, res, reservationTTL)
@@ -185,6 +215,8 @@ func (h *handler) subject(kong *pdk.PDK) (string, error) {
 		}
 	case "header":
 		v, _ = kong.Request.GetHeader(h.cfg.HeaderName)
+	case "path":
+		v, _ = kong.Request.GetPath()
 	case "service":
 		if s, err := kong.Router.GetService(); err == nil {
 			v = s.Id
@@ -207,7 +239,7 @@ func (h *handler) subject(kong *pdk.PDK) (string, error) {
 
 // headers are Kong-style X-AI-RateLimit-* per window and the IETF
 // RateLimit fields for the window closest to its limit.
-func (h *handler) headers(dec *state.Decision) map[string][]string {
+func (h *handler) headers(dec *state.Decision, lim *limits) map[string][]string {
 	if h.cfg.HideClientHeaders {
 		return nil
 	}
@@ -221,7 +253,7 @@ func (h *handler) headers(dec *state.Decision) map[string][]string {
 		out["X-AI-RateLimit-Limit-"+name] = []string{strconv.FormatInt(w.Limit, 10)}
 		out["X-AI-RateLimit-Remaining-"+name] = []string{strconv.FormatInt(w.Remaining, 10)}
 		out["X-AI-RateLimit-Reset-"+name] = []string{strconv.Itoa(max(reset, 0))}
-		size := int(h.windows[i].Size.Seconds())
+		size := int(lim.windows[i].Size.Seconds())
 		policies = append(policies, fmt.Sprintf("%q;q=%d;w=%d;qu=\"tokens\"", w.Name, w.Limit, size))
 		limits = append(limits, fmt.Sprintf("%q;r=%d;t=%d", w.Name, w.Remaining, max(reset, 0)))
 		if tightest < 0 || w.Remaining < ws[tightest].Remaining {

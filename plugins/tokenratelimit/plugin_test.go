@@ -209,3 +209,21 @@ func handOff(t *testing.T, req *konghost.Request) string {
 	require.True(t, ok, "hand-off %q", s)
 	return v
 }
+
+func TestPerModelWindowsHaveTheirOwnCounters(t *testing.T) {
+	r := newRig(t, map[string]any{
+		"windows": []any{map[string]any{"size": 60, "limit": 10000}},
+		"models":  []any{map[string]any{"model": "gpt-4o*", "windows": []any{map[string]any{"size": 60, "limit": 300}}}},
+	})
+	ask := func(model string) plugintest.Result {
+		b := []byte(fmt.Sprintf(`{"model":%q,"max_tokens":200,"messages":[{"role":"user","content":"hi"}]}`, model))
+		return r.inst.Access(t, plugintest.Request("POST", "/v1/chat/completions", b))
+	}
+	res := ask("gpt-4o-mini")
+	require.False(t, res.Exited())
+	require.Equal(t, "300", res.Response.Headers.Get("X-AI-RateLimit-Limit-Minute"), "the model's windows")
+	require.True(t, ask("gpt-4o").Exited(), "gpt-4o* share one 300-token minute")
+	other := ask("o3-mini")
+	require.False(t, other.Exited(), "other models use the default windows")
+	require.Equal(t, "10000", other.Response.Headers.Get("X-AI-RateLimit-Limit-Minute"))
+}
