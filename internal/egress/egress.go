@@ -167,15 +167,15 @@ func (e *Egress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x.reservation = e.openReservation(r, reqID)
 	x.run()
 	if !x.settled {
-		e.reconcile(x.reservation, 0) // nobody answered: release it all
+		e.reconcile(x.reservation, 0, 0) // nobody answered: release it all
 	}
 }
 
 // Close releases the Redis clients opened to reconcile reservations.
 func (e *Egress) Close() { e.pool.close() }
 
-// openReservation opens the rate limiter's reservation, if there is one.
-func (e *Egress) openReservation(r *http.Request, reqID string) *Reservation {
+// openReservation opens the rate limiter's reservations, if there are any.
+func (e *Egress) openReservation(r *http.Request, reqID string) []*Reservation {
 	v := r.Header.Get(HeaderReservation)
 	if v == "" {
 		return nil
@@ -185,12 +185,12 @@ func (e *Egress) openReservation(r *http.Request, reqID string) *Reservation {
 		e.log.Warn("ignored a token reservation that does not open", "error", err.Error())
 		return nil
 	}
-	var res Reservation
+	var res []*Reservation
 	if err := json.Unmarshal(b, &res); err != nil {
 		e.log.Warn("ignored an undecodable token reservation", "error", err.Error())
 		return nil
 	}
-	return &res
+	return res
 }
 
 func (e *Egress) openPlan(r *http.Request, reqID string) (*Plan, error) {
@@ -225,7 +225,7 @@ type exchange struct {
 	first    string // name of the first target tried
 	lastErr  *provider.UpstreamError
 
-	reservation *Reservation
+	reservation []*Reservation
 	settled     bool // the reservation was reconciled with real usage
 }
 
@@ -718,7 +718,7 @@ func (x *exchange) finish(t PlanTarget, model string, u provider.Usage, stream b
 		}
 	}
 	x.settled = true
-	x.e.reconcile(x.reservation, int64(ev.PromptTokens+ev.CompletionTokens))
+	x.e.reconcile(x.reservation, int64(ev.PromptTokens), int64(ev.CompletionTokens))
 	x.e.m.tokens.WithLabelValues("prompt", t.Provider, model).Add(float64(ev.PromptTokens))
 	x.e.m.tokens.WithLabelValues("completion", t.Provider, model).Add(float64(ev.CompletionTokens))
 	x.e.opts.Usage.Publish(ev)

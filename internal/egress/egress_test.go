@@ -461,8 +461,8 @@ func TestReservationsAreSettledWithRealUsage(t *testing.T) {
 		d, err := mem.Reserve(context.Background(), subject, windows, n)
 		require.NoError(t, err)
 		require.True(t, d.Allowed)
-		v, err := egress.SealReservation(kr, id, &egress.Reservation{Policy: "memory", Subject: subject, Reserved: n, AtMS: time.Now().UnixMilli(),
-			Windows: []egress.ReservedWindow{{Name: "hour", SizeMS: time.Hour.Milliseconds(), Limit: 100000}}}, time.Minute)
+		v, err := egress.SealReservation(kr, id, []*egress.Reservation{{Policy: "memory", Subject: subject, Reserved: n, AtMS: time.Now().UnixMilli(),
+			Windows: []egress.ReservedWindow{{Name: "hour", SizeMS: time.Hour.Milliseconds(), Limit: 100000}}}}, time.Minute)
 		require.NoError(t, err)
 		return v
 	}
@@ -476,6 +476,22 @@ func TestReservationsAreSettledWithRealUsage(t *testing.T) {
 		require.Eventually(t, func() bool { return used(subject) == int64(ev.PromptTokens+ev.CompletionTokens) }, 5*time.Second, time.Millisecond,
 			"the 5000 reserved became the %d used", ev.PromptTokens+ev.CompletionTokens)
 	}
+	// Money: what was used is priced per token (micro-dollars).
+	{
+		price := &egress.Price{Input: 1, Output: 4}
+		d, err := mem.Reserve(context.Background(), "consumer:usd", windows, 9000)
+		require.NoError(t, err)
+		require.True(t, d.Allowed)
+		v, err := egress.SealReservation(kr, "id-usd", []*egress.Reservation{{Policy: "memory", Subject: "consumer:usd", Reserved: 9000, AtMS: time.Now().UnixMilli(), Price: price,
+			Windows: []egress.ReservedWindow{{Name: "hour", SizeMS: time.Hour.Milliseconds(), Limit: 100000}}}}, time.Minute)
+		require.NoError(t, err)
+		resp := r.post(t, r.plan(r.target("a", "openai", "gpt-4o-mini")), "id-usd", chat, egress.HeaderReservation, v)
+		_, _ = io.ReadAll(resp.Body)
+		ev := ul.wait(t, 3)[2]
+		want := int64(ev.PromptTokens*1 + ev.CompletionTokens*4)
+		require.Eventually(t, func() bool { return used("consumer:usd") == want }, 5*time.Second, time.Millisecond)
+	}
+
 	// Nobody answers: the whole reservation is given back.
 	llm.Always(fakellm.Behavior{Error: fakellm.ErrorServer})
 	v := reserve("consumer:failed", 5000, "id-f")

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -32,6 +33,26 @@ type Reservation struct {
 	Windows  []ReservedWindow   `json:"windows"`
 	Reserved int64              `json:"reserved"`
 	AtMS     int64              `json:"at"`
+	// Price, when set, makes the counters money: what a request used is
+	// prompt × Input + completion × Output (in the counters' unit per token)
+	// rather than its tokens.
+	Price *Price `json:"price,omitempty"`
+}
+
+// Price is what a token costs, in the unit of a money reservation's
+// counters (micro-dollars: a price in US dollars per million tokens is
+// the same number in micro-dollars per token).
+type Price struct {
+	Input  float64 `json:"input"`
+	Output float64 `json:"output"`
+}
+
+// used is what a request with this usage cost in the reservation's unit.
+func (r *Reservation) used(prompt, completion int64) int64 {
+	if r.Price == nil {
+		return prompt + completion
+	}
+	return int64(math.Ceil(float64(prompt)*r.Price.Input + float64(completion)*r.Price.Output))
 }
 
 // ReservedWindow is a window of a reservation.
@@ -49,8 +70,9 @@ func (r *Reservation) windows() []state.Window {
 	return out
 }
 
-// SealReservation seals r for the request id.
-func SealReservation(kr *seal.Keyring, requestID string, r *Reservation, ttl time.Duration) (string, error) {
+// SealReservation seals a request's reservations (tokens, money) for the
+// request id.
+func SealReservation(kr *seal.Keyring, requestID string, r []*Reservation, ttl time.Duration) (string, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return "", fmt.Errorf("encode reservation: %w", err)
@@ -104,11 +126,14 @@ func (p *counterPool) close() {
 	p.redis = nil
 }
 
-// reconcile settles a request's reservation with what it really used.
-func (e *Egress) reconcile(res *Reservation, used int64) {
-	if res == nil {
-		return
+// reconcile settles a request's reservations with what it really used.
+func (e *Egress) reconcile(all []*Reservation, prompt, completion int64) {
+	for _, res := range all {
+		e.settle(res, res.used(prompt, completion))
 	}
+}
+
+func (e *Egress) settle(res *Reservation, used int64) {
 	c, err := e.pool.counters(res)
 	if err != nil {
 		e.log.Warn("reconcile token reservation", "error", err.Error())

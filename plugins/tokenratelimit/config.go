@@ -12,6 +12,8 @@ import (
 type Config struct {
 	Windows            []Window           `json:"windows" kong:"required,len_min=1,len_max=8" desc:"Token windows checked on every request; a request must fit in all of them."`
 	Models             []ModelLimit       `json:"models" kong:"len_max=32" desc:"Per-model windows: the first entry whose glob matches the request's model is used instead of windows, with counters of its own."`
+	Budgets            []Budget           `json:"budgets" kong:"len_max=8" desc:"Spend windows in US dollars, priced with prices; a request must fit in them as in the token windows."`
+	Prices             []Price            `json:"prices" kong:"len_max=64" desc:"Price per million tokens by model glob, first match wins; a model without a price is not charged to budgets."`
 	LimitBy            string             `json:"limit_by" kong:"default=consumer,one_of=consumer|credential|ip|header|path|service|route" desc:"Whom the limits count for; without a consumer or credential Kong's rule applies and the client IP is used."`
 	HeaderName         string             `json:"header_name" kong:"len_min=1" desc:"Request header whose value is the subject when limit_by is header."`
 	ExpectedCompletion int                `json:"expected_completion" kong:"default=256,between=0:1000000" desc:"Completion tokens reserved when the request sets no max_tokens; reconciled with the real usage."`
@@ -27,6 +29,20 @@ type Config struct {
 type ModelLimit struct {
 	Model   string   `json:"model" kong:"required,len_min=1,len_max=128" desc:"Glob of model names (path.Match syntax), such as gpt-4o* or claude-*."`
 	Windows []Window `json:"windows" kong:"required,len_min=1,len_max=8" desc:"Token windows for the models the glob matches."`
+}
+
+// Budget is one spend window.
+type Budget struct {
+	Name  string  `json:"name" kong:"len_max=32,match=^[%a][%w_]*$" desc:"Name of the budget in headers; default as for windows."`
+	Size  int     `json:"size" kong:"required,between=1:31536000" desc:"Length of the budget window in seconds (2592000 for 30 days)."`
+	Limit float64 `json:"limit" kong:"required,gt=0" desc:"US dollars that may be spent per window."`
+}
+
+// Price is what a model's tokens cost.
+type Price struct {
+	Model  string  `json:"model" kong:"required,len_min=1,len_max=128" desc:"Glob of model names (path.Match syntax) the price applies to."`
+	Input  float64 `json:"input" kong:"required,between=0:1000000" desc:"US dollars per million prompt tokens."`
+	Output float64 `json:"output" kong:"required,between=0:1000000" desc:"US dollars per million completion tokens."`
 }
 
 // Window is one token window.
@@ -70,6 +86,19 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, checkWindows("config.windows", c.Windows)...)
+	budgets := make([]Window, len(c.Budgets))
+	for i, b := range c.Budgets {
+		budgets[i] = Window{Name: b.Name, Size: b.Size}
+	}
+	errs = append(errs, checkWindows("config.budgets", budgets)...)
+	if len(c.Budgets) > 0 && len(c.Prices) == 0 {
+		errs = append(errs, errors.New("config.prices: required when budgets are set"))
+	}
+	for i, p := range c.Prices {
+		if _, err := path.Match(p.Model, ""); err != nil {
+			errs = append(errs, fmt.Errorf("config.prices[%d].model: bad glob", i))
+		}
+	}
 	for i, m := range c.Models {
 		if _, err := path.Match(m.Model, ""); err != nil {
 			errs = append(errs, fmt.Errorf("config.models[%d].model: bad glob", i))

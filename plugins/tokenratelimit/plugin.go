@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"path"
 	"strconv"
@@ -51,8 +52,9 @@ func New(d Deps) pluginserver.Definition {
 
 type handler struct {
 	cfg      Config
-	def      limits   // the windows of every model no entry of models matches
-	models   []limits // per model glob, in config order
+	def      limits         // the windows of every model no entry of models matches
+	models   []limits       // per model glob, in config order
+	budgets  []state.Window // in micro-dollars
 	counters state.Counters
 	closer   func() error
 	kr       *seal.Keyring
@@ -94,6 +96,10 @@ func compile(c *Config, d Deps) (*handler, error) {
 	h := &handler{cfg: *c, kr: kr, def: newLimits("", c.Windows)}
 	for _, m := range c.Models {
 		h.models = append(h.models, newLimits(m.Model, m.Windows))
+	}
+	for _, b := range c.Budgets {
+		w := Window{Name: b.Name, Size: b.Size}
+		h.budgets = append(h.budgets, state.Window{Name: w.windowName(), Size: time.Duration(b.Size) * time.Second, Limit: int64(math.Round(b.Limit * 1e6))})
 	}
 	switch c.Policy {
 	case "redis":
@@ -180,18 +186,52 @@ func (h *handler) Access(kong *pdk.PDK) error {
 	if !dec.Allowed {
 		return nil // shadow: nothing was reserved
 	}
-	return h.handOff(kong, lim, subject, cost, at)
+	res := []*egress.Reservation{h.reservation(lim.windows, subject, cost, at, nil)}
+	if price := h.priceFor(req.LLM.Model); price != nil && len(h.budgets) > 0 {
+		spend := int64(math.Ceil(float64(prompt)*price.Input + float64(completion)*price.Output))
+		bdec, err := h.counters.Reserve(ctx, subject+"|usd", h.budgets, spend)
+		if err != nil && !(errors.Is(err, state.ErrUnavailable) && h.cfg.FaultTolerant) {
+			_ = h.counters.Adjust(ctx, subject, lim.windows, -cost, at)
+			return apierror.Upstream(http.StatusServiceUnavailable, "spend budget counters are unavailable")
+		}
+		if err == nil {
+			if !bdec.Allowed && !h.cfg.Shadow {
+				// Give the tokens back: the request does not go on.
+				_ = h.counters.Adjust(ctx, subject, lim.windows, -cost, at)
+				return apierror.QuotaExceeded("spend budget exceeded", bdec.RetryAfter)
+			}
+			if bdec.Allowed {
+				res = append(res, h.reservation(h.budgets, subject+"|usd", spend, at, price))
+			}
+		}
+	}
+	return h.handOff(kong, res)
 }
 
-// handOff seals the reservation for egress.
-func (h *handler) handOff(kong *pdk.PDK, lim *limits, subject string, cost int64, at time.Time) error {
+// priceFor is the price of a model's tokens in micro-dollars per token (a
+// price in dollars per million tokens), or nil when none is configured.
+func (h *handler) priceFor(model string) *egress.Price {
+	for _, p := range h.cfg.Prices {
+		if ok, _ := path.Match(p.Model, model); ok {
+			return &egress.Price{Input: p.Input, Output: p.Output}
+		}
+	}
+	return nil
+}
+
+func (h *handler) reservation(ws []state.Window, subject string, n int64, at time.Time, price *egress.Price) *egress.Reservation {
+	r := &egress.Reservation{Policy: h.cfg.Policy, Redis: h.cfg.Redis, Subject: subject, Reserved: n, AtMS: at.UnixMilli(), Price: price}
+	for _, w := range ws {
+		r.Windows = append(r.Windows, egress.ReservedWindow{Name: w.Name, SizeMS: w.Size.Milliseconds(), Limit: w.Limit})
+	}
+	return r
+}
+
+// handOff seals the reservations for egress.
+func (h *handler) handOff(kong *pdk.PDK, res []*egress.Reservation) error {
 	id, err := reqctx.ID(kong)
 	if err != nil {
 		return err
-	}
-	res := &egress.Reservation{Policy: h.cfg.Policy, Redis: h.cfg.Redis, Subject: subject, Reserved: cost, AtMS: at.UnixMilli()}
-	for _, w := range lim.windows {
-		res.Windows = append(res.Windows, egress.ReservedWindow{Name: w.Name, SizeMS: w.Size.Milliseconds(), Limit: w.Limit})
 	}
 	v, err := egress.SealReservation(h.kr, id, res, reservationTTL)
 	if err != nil {

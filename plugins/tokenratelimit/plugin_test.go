@@ -64,8 +64,10 @@ func TestReservesAndReportsPerWindow(t *testing.T) {
 	require.Empty(t, req.Headers.Get(egress.HeaderReservation), "nothing goes upstream unless the route goes through egress")
 	b, err := r.kr.Open(egress.PurposeReservation, id, handOff(t, req))
 	require.NoError(t, err, "egress can open the reservation")
-	var res2 egress.Reservation
-	require.NoError(t, json.Unmarshal(b, &res2))
+	var all []egress.Reservation
+	require.NoError(t, json.Unmarshal(b, &all))
+	require.Len(t, all, 1, "tokens only: no budgets configured")
+	res2 := all[0]
 	require.Equal(t, "memory", res2.Policy)
 	require.Len(t, res2.Windows, 2)
 	require.Greater(t, res2.Reserved, int64(90), "prompt tokens plus max_tokens")
@@ -150,12 +152,12 @@ func TestConcurrentClientsNeverExceedTheLimit(t *testing.T) {
 						out, err := r.inst.TryRun("access", req)
 						require.NoError(t, err)
 						if req.Exit == nil {
-							var res egress.Reservation
+							var res []egress.Reservation
 							id := req.Shared["tollgate.request_id"].(string)
 							b, err := r.kr.Open(egress.PurposeReservation, id, handOff(t, req))
 							require.NoError(t, err)
 							require.NoError(t, json.Unmarshal(b, &res))
-							admitted.Add(res.Reserved)
+							admitted.Add(res[0].Reserved)
 						}
 						_ = out
 					}
@@ -226,4 +228,37 @@ func TestPerModelWindowsHaveTheirOwnCounters(t *testing.T) {
 	other := ask("o3-mini")
 	require.False(t, other.Exited(), "other models use the default windows")
 	require.Equal(t, "10000", other.Response.Headers.Get("X-AI-RateLimit-Limit-Minute"))
+}
+
+func TestSpendBudgetsInDollars(t *testing.T) {
+	// $1 per million prompt tokens and $4 per million completion tokens: a
+	// request reserving ~10 prompt and 200 completion tokens costs ~$0.00081.
+	r := newRig(t, map[string]any{
+		"windows": []any{map[string]any{"size": 60, "limit": 100000}},
+		"budgets": []any{map[string]any{"size": 86400, "limit": 0.002}},
+		"prices":  []any{map[string]any{"model": "gpt-4o*", "input": 1.0, "output": 4.0}},
+	})
+	req := plugintest.Request("POST", "/v1/chat/completions", body(5, 200))
+	require.False(t, r.inst.Access(t, req).Exited())
+	b, err := r.kr.Open(egress.PurposeReservation, req.Shared["tollgate.request_id"].(string), handOff(t, req))
+	require.NoError(t, err)
+	var all []egress.Reservation
+	require.NoError(t, json.Unmarshal(b, &all))
+	require.Len(t, all, 2, "tokens and money")
+	require.NotNil(t, all[1].Price)
+	require.Equal(t, 4.0, all[1].Price.Output)
+	require.InDelta(t, 800+all[0].Reserved-200, all[1].Reserved, 1, "micro-dollars: prompt × 1 + 200 × 4")
+
+	require.False(t, r.inst.Access(t, plugintest.Request("POST", "/v1/chat/completions", body(5, 200))).Exited())
+	res := r.inst.Access(t, plugintest.Request("POST", "/v1/chat/completions", body(5, 200)))
+	require.True(t, res.Exited(), "the third request would pass $0.002")
+	require.Equal(t, http.StatusTooManyRequests, res.Exit.Status)
+	e, ok := apierror.Parse(res.Exit.Body)
+	require.True(t, ok)
+	require.Equal(t, "insufficient_quota", e.Code)
+	require.NotEmpty(t, res.Exit.Headers.Get("Retry-After"))
+
+	// Models without a price are not charged to the budget.
+	other := r.inst.Access(t, plugintest.Request("POST", "/v1/chat/completions", []byte(`{"model":"llama3","max_tokens":200,"messages":[{"role":"user","content":"hi"}]}`)))
+	require.False(t, other.Exited())
 }
