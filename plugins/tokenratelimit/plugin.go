@@ -178,13 +178,8 @@ func (h *handler) Access(kong *pdk.PDK) error {
 		}
 		return e
 	}
-	if len(headers) > 0 {
-		if err := kong.Response.SetHeaders(headers); err != nil {
-			return fmt.Errorf("set rate-limit headers: %w", err)
-		}
-	}
 	if !dec.Allowed {
-		return nil // shadow: nothing was reserved
+		return h.setHeaders(kong, headers) // shadow: nothing was reserved
 	}
 	res := []*egress.Reservation{h.reservation(lim.windows, subject, cost, at, nil)}
 	if price := h.priceFor(req.LLM.Model); price != nil && len(h.budgets) > 0 {
@@ -203,9 +198,37 @@ func (h *handler) Access(kong *pdk.PDK) error {
 			if bdec.Allowed {
 				res = append(res, h.reservation(h.budgets, subject+"|usd", spend, at, price))
 			}
+			h.budgetHeaders(headers, &bdec)
 		}
 	}
+	if err := h.setHeaders(kong, headers); err != nil {
+		return err
+	}
 	return h.handOff(kong, res)
+}
+
+func (h *handler) setHeaders(kong *pdk.PDK, headers map[string][]string) error {
+	if len(headers) == 0 {
+		return nil
+	}
+	if err := kong.Response.SetHeaders(headers); err != nil {
+		return fmt.Errorf("set rate-limit headers: %w", err)
+	}
+	return nil
+}
+
+// budgetHeaders adds X-AI-Budget-Limit-<Name> and -Remaining-<Name> in
+// US dollars, and -Reset-<Name> in seconds.
+func (h *handler) budgetHeaders(out map[string][]string, dec *state.Decision) {
+	if out == nil {
+		return
+	}
+	for _, w := range dec.Windows() {
+		name := strings.ToUpper(w.Name[:1]) + w.Name[1:]
+		out["X-AI-Budget-Limit-"+name] = []string{strconv.FormatFloat(float64(w.Limit)/1e6, 'f', -1, 64)}
+		out["X-AI-Budget-Remaining-"+name] = []string{strconv.FormatFloat(float64(w.Remaining)/1e6, 'f', -1, 64)}
+		out["X-AI-Budget-Reset-"+name] = []string{strconv.Itoa(max(int(time.Until(w.Reset).Seconds()+0.999), 0))}
+	}
 }
 
 // priceFor is the price of a model's tokens in micro-dollars per token (a

@@ -245,6 +245,8 @@ func TestSpendBudgetsInDollars(t *testing.T) {
 	var all []egress.Reservation
 	require.NoError(t, json.Unmarshal(b, &all))
 	require.Len(t, all, 2, "tokens and money")
+	require.Equal(t, "0.002", req.Response.Headers.Get("X-AI-Budget-Limit-Day"))
+	require.NotEmpty(t, req.Response.Headers.Get("X-AI-Budget-Remaining-Day"))
 	require.NotNil(t, all[1].Price)
 	require.Equal(t, 4.0, all[1].Price.Output)
 	require.InDelta(t, 800+all[0].Reserved-200, all[1].Reserved, 1, "micro-dollars: prompt × 1 + 200 × 4")
