@@ -551,7 +551,12 @@ func (x *exchange) stream(t PlanTarget, ad provider.Adapter, resp *http.Response
 	x.w.WriteHeader(resp.StatusCode)
 	fl, _ := x.w.(http.Flusher)
 	var text strings.Builder
-	collect := t.Provider == string(provider.KindOpenAICompatible)
+	ceiling := x.ceiling()
+	collect := t.Provider == string(provider.KindOpenAICompatible) || ceiling > 0
+	var prompt, soFar int
+	if ceiling > 0 {
+		prompt = x.e.count(model, x.call.Req.Text())
+	}
 	write := func(b []byte) bool {
 		if _, err := x.w.Write(b); err != nil {
 			return false
@@ -560,7 +565,13 @@ func (x *exchange) stream(t PlanTarget, ad provider.Adapter, resp *http.Response
 			fl.Flush()
 		}
 		if collect {
+			before := text.Len()
 			appendDeltaText(&text, b)
+			if ceiling > 0 && text.Len() > before {
+				// Counted per chunk: a whole-text count on every chunk would
+				// be quadratic in the answer's length.
+				soFar += x.e.count(model, text.String()[before:])
+			}
 		}
 		return true
 	}
@@ -574,6 +585,16 @@ func (x *exchange) stream(t PlanTarget, ad provider.Adapter, resp *http.Response
 				streamErr = "provider stream error"
 			}
 			ok = write(b)
+		}
+		if ok && ceiling > 0 && int64(prompt+soFar) > ceiling {
+			// enforce_during_stream: the answer would spend more than the
+			// budget had left; end it rather than let it overspend.
+			streamErr = "token budget exhausted mid-stream"
+			_, _ = x.w.Write(budgetExhaustedEvent)
+			if fl != nil {
+				fl.Flush()
+			}
+			break
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) && streamErr == "" {
@@ -589,6 +610,21 @@ func (x *exchange) stream(t PlanTarget, ad provider.Adapter, resp *http.Response
 	}
 	x.finish(t, model, usage, true, resp.StatusCode, ok && streamErr == "", streamErr)
 	return true, nil
+}
+
+// budgetExhaustedEvent ends a stream that ran past the caller's budget.
+var budgetExhaustedEvent = []byte(`data: {"error":{"message":"token budget exhausted during the answer","type":"rate_limit_error","param":null,"code":"rate_limit_exceeded"}}` + "\n\n")
+
+// ceiling is the most tokens the rate limiter let this request use while
+// streaming (enforce_during_stream), or 0 for no limit.
+func (x *exchange) ceiling() int64 {
+	var c int64
+	for _, r := range x.reservation {
+		if r.Ceiling > 0 && r.Price == nil && (c == 0 || r.Ceiling < c) {
+			c = r.Ceiling
+		}
+	}
+	return c
 }
 
 // sseData returns the data of the first event in b.

@@ -521,3 +521,24 @@ func TestAzureTargetsUseDeploymentsAndTheirKey(t *testing.T) {
 		require.Empty(t, got.Header.Get("Authorization"))
 	}
 }
+
+func TestStreamsEndWhenTheBudgetRunsOut(t *testing.T) {
+	kr, _ := seal.NewKeyring(seal.NewRandomKey())
+	llm := fakellm.New(fakellm.Options{APIKey: "sk-fake", Reply: func(fakellm.Prompt) string { return strings.Repeat("word ", 500) }})
+	t.Cleanup(llm.Close)
+	mem := state.NewMemory()
+	e, err := egress.New(egress.Options{Keyring: kr, Counters: mem, CountTokens: func(_, s string) int { return len(strings.Fields(s)) }})
+	require.NoError(t, err)
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	r := &rig{kr: kr, llm: llm, srv: srv}
+	v, err := egress.SealReservation(kr, "id-1", []*egress.Reservation{{Policy: "memory", Subject: "s", Reserved: 50, Ceiling: 60, AtMS: time.Now().UnixMilli(),
+		Windows: []egress.ReservedWindow{{Name: "minute", SizeMS: 60000, Limit: 1000}}}}, time.Minute)
+	require.NoError(t, err)
+	resp := r.post(t, r.plan(r.target("a", "openai", "gpt-4o-mini")), "id-1", chatStream, egress.HeaderReservation, v)
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"code":"rate_limit_exceeded"`, "the stream ends with an OpenAI-shaped error")
+	require.NotContains(t, string(b), "[DONE]")
+	require.Less(t, strings.Count(string(b), "word"), 100, "it stopped near the ceiling, not after 500 words")
+}

@@ -33,6 +33,9 @@ type Reservation struct {
 	Windows  []ReservedWindow   `json:"windows"`
 	Reserved int64              `json:"reserved"`
 	AtMS     int64              `json:"at"`
+	// Ceiling, when positive, is the most tokens the request may use:
+	// egress ends a stream that would pass it (enforce_during_stream).
+	Ceiling int64 `json:"ceiling,omitempty"`
 	// Price, when set, makes the counters money: what a request used is
 	// prompt × Input + completion × Output (in the counters' unit per token)
 	// rather than its tokens.

@@ -10,19 +10,20 @@ import (
 
 // Config is tollgate-token-rate-limit's Kong schema.
 type Config struct {
-	Windows            []Window           `json:"windows" kong:"required,len_min=1,len_max=8" desc:"Token windows checked on every request; a request must fit in all of them."`
-	Models             []ModelLimit       `json:"models" kong:"len_max=32" desc:"Per-model windows: the first entry whose glob matches the request's model is used instead of windows, with counters of its own."`
-	Budgets            []Budget           `json:"budgets" kong:"len_max=8" desc:"Spend windows in US dollars, priced with prices; a request must fit in them as in the token windows."`
-	Prices             []Price            `json:"prices" kong:"len_max=64" desc:"Price per million tokens by model glob, first match wins; a model without a price is not charged to budgets."`
-	LimitBy            string             `json:"limit_by" kong:"default=consumer,one_of=consumer|credential|ip|header|path|service|route" desc:"Whom the limits count for; without a consumer or credential Kong's rule applies and the client IP is used."`
-	HeaderName         string             `json:"header_name" kong:"len_min=1" desc:"Request header whose value is the subject when limit_by is header."`
-	ExpectedCompletion int                `json:"expected_completion" kong:"default=256,between=0:1000000" desc:"Completion tokens reserved when the request sets no max_tokens; reconciled with the real usage."`
-	Policy             string             `json:"policy" kong:"default=memory,one_of=memory|redis" desc:"Where the counters live: memory (this node) or redis (every node)."`
-	Redis              *state.RedisConfig `json:"redis" desc:"Redis server used when policy is redis."`
-	FaultTolerant      bool               `json:"fault_tolerant" kong:"default=true" desc:"When Redis is down, let requests through (flagged by a header) instead of answering 503."`
-	HideClientHeaders  bool               `json:"hide_client_headers" kong:"default=false" desc:"Do not send the rate-limit headers to the client."`
-	Shadow             bool               `json:"shadow" kong:"default=false" desc:"Count and report, but never refuse a request."`
-	ErrorMessage       string             `json:"error_message" kong:"default='Token rate limit exceeded',len_min=1,len_max=256" desc:"Message of the 429 answer."`
+	Windows             []Window           `json:"windows" kong:"required,len_min=1,len_max=8" desc:"Token windows checked on every request; a request must fit in all of them."`
+	Models              []ModelLimit       `json:"models" kong:"len_max=32" desc:"Per-model windows: the first entry whose glob matches the request's model is used instead of windows, with counters of its own."`
+	Budgets             []Budget           `json:"budgets" kong:"len_max=8" desc:"Spend windows in US dollars, priced with prices; a request must fit in them as in the token windows."`
+	Prices              []Price            `json:"prices" kong:"len_max=64" desc:"Price per million tokens by model glob, first match wins; a model without a price is not charged to budgets."`
+	LimitBy             string             `json:"limit_by" kong:"default=consumer,one_of=consumer|credential|ip|header|path|service|route" desc:"Whom the limits count for; without a consumer or credential Kong's rule applies and the client IP is used."`
+	HeaderName          string             `json:"header_name" kong:"len_min=1" desc:"Request header whose value is the subject when limit_by is header."`
+	ExpectedCompletion  int                `json:"expected_completion" kong:"default=256,between=0:1000000" desc:"Completion tokens reserved when the request sets no max_tokens; reconciled with the real usage."`
+	Policy              string             `json:"policy" kong:"default=memory,one_of=memory|redis" desc:"Where the counters live: memory (this node) or redis (every node)."`
+	Redis               *state.RedisConfig `json:"redis" desc:"Redis server used when policy is redis."`
+	FaultTolerant       bool               `json:"fault_tolerant" kong:"default=true" desc:"When Redis is down, let requests through (flagged by a header) instead of answering 503."`
+	HideClientHeaders   bool               `json:"hide_client_headers" kong:"default=false" desc:"Do not send the rate-limit headers to the client."`
+	EnforceDuringStream bool               `json:"enforce_during_stream" kong:"default=false" desc:"Egress ends a streamed answer with an OpenAI-shaped SSE error once it would use more tokens than the windows had left."`
+	Shadow              bool               `json:"shadow" kong:"default=false" desc:"Count and report, but never refuse a request."`
+	ErrorMessage        string             `json:"error_message" kong:"default='Token rate limit exceeded',len_min=1,len_max=256" desc:"Message of the 429 answer."`
 }
 
 // ModelLimit is the windows of the models a glob matches.

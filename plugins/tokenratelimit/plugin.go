@@ -181,7 +181,18 @@ func (h *handler) Access(kong *pdk.PDK) error {
 	if !dec.Allowed {
 		return h.setHeaders(kong, headers) // shadow: nothing was reserved
 	}
-	res := []*egress.Reservation{h.reservation(lim.windows, subject, cost, at, nil)}
+	tokensRes := h.reservation(lim.windows, subject, cost, at, nil)
+	if h.cfg.EnforceDuringStream {
+		// What the tightest window had left, this request's share included.
+		var left int64 = -1
+		for _, w := range dec.Windows() {
+			if left < 0 || w.Remaining < left {
+				left = w.Remaining
+			}
+		}
+		tokensRes.Ceiling = cost + max(left, 0)
+	}
+	res := []*egress.Reservation{tokensRes}
 	if price := h.priceFor(req.LLM.Model); price != nil && len(h.budgets) > 0 {
 		spend := int64(math.Ceil(float64(prompt)*price.Input + float64(completion)*price.Output))
 		bdec, err := h.counters.Reserve(ctx, subject+"|usd", h.budgets, spend)

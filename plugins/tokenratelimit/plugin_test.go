@@ -264,3 +264,14 @@ func TestSpendBudgetsInDollars(t *testing.T) {
 	other := r.inst.Access(t, plugintest.Request("POST", "/v1/chat/completions", []byte(`{"model":"llama3","max_tokens":200,"messages":[{"role":"user","content":"hi"}]}`)))
 	require.False(t, other.Exited())
 }
+
+func TestEnforceDuringStreamHandsEgressACeiling(t *testing.T) {
+	r := newRig(t, map[string]any{"enforce_during_stream": true, "windows": []any{map[string]any{"size": 60, "limit": 1000}}})
+	req := plugintest.Request("POST", "/v1/chat/completions", body(5, 100))
+	require.False(t, r.inst.Access(t, req).Exited())
+	b, err := r.kr.Open(egress.PurposeReservation, req.Shared["tollgate.request_id"].(string), handOff(t, req))
+	require.NoError(t, err)
+	var all []egress.Reservation
+	require.NoError(t, json.Unmarshal(b, &all))
+	require.Equal(t, int64(1000), all[0].Ceiling, "its own reservation plus what the window still had")
+}
