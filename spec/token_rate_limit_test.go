@@ -66,4 +66,22 @@ func TestTokenRateLimitThroughTheEmulator(t *testing.T) {
 	bob := client("bob-key")
 	_, err = bob.Chat.Completions.New(ctx, params)
 	require.NoError(t, err, "budgets are per consumer")
+
+	// Streams are charged with their usage too (egress asks the provider
+	// for it even when the client did not).
+	var sresp *http.Response
+	s := bob.Chat.Completions.NewStreaming(ctx, params, option.WithResponseInto(&sresp))
+	for s.Next() {
+	}
+	require.NoError(t, s.Err())
+	before, _ := strconv.Atoi(sresp.Header.Get("X-AI-RateLimit-Remaining-Minute")) // after reserving ~1210
+	small := params
+	small.MaxTokens = openai.Int(100)
+	_, err = bob.Chat.Completions.New(ctx, small, option.WithResponseInto(&resp))
+	require.NoError(t, err)
+	after, _ := strconv.Atoi(resp.Header.Get("X-AI-RateLimit-Remaining-Minute"))
+	// Charged: ~300 of the stream's reservation came back, ~110 went to this
+	// request. Refunded in full it would be ~1100 more.
+	require.Less(t, after, before+600, "the streamed answer's ~900 tokens were charged")
+	require.Greater(t, after, before, "and its unused reservation was given back")
 }
