@@ -21,6 +21,7 @@ package reqctx
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -259,4 +260,36 @@ func HandOffs(kong *pdk.PDK) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// ObligationsKey is the kong.ctx.shared key where an authorization plugin
+// (tollgate-opa) leaves the obligations of its decision, as JSON, for the
+// plugins after it to honour.
+const ObligationsKey = "tollgate.obligations"
+
+// Obligations are what a policy decision asks of the other plugins.
+type Obligations struct {
+	// TokenLimitScale multiplies every token window of the rate limiter
+	// for this request (2 doubles a consumer's limits, 0.5 halves them);
+	// 0 means unset.
+	TokenLimitScale float64 `json:"token_limit_scale,omitempty"`
+	// MaxTokens caps the completion a request may ask for; 0 means unset.
+	MaxTokens int `json:"max_tokens,omitempty"`
+	// Models, when set, are the model globs the caller may use.
+	Models []string `json:"models,omitempty"`
+}
+
+// LoadObligations reads the obligations an earlier plugin left; none is
+// the zero value. A value that does not decode is an error: a plugin that
+// honours obligations must not silently ignore one.
+func LoadObligations(kong *pdk.PDK) (Obligations, error) {
+	var o Obligations
+	s, err := kong.Ctx.GetSharedString(ObligationsKey)
+	if err != nil || s == "" {
+		return o, nil // an absent key reads as a type error in go-pdk: no obligations
+	}
+	if err := json.Unmarshal([]byte(s), &o); err != nil {
+		return o, fmt.Errorf("decode %s: %w", ObligationsKey, err)
+	}
+	return o, nil
 }

@@ -22,6 +22,7 @@ type Config struct {
 	FaultTolerant       bool               `json:"fault_tolerant" kong:"default=true" desc:"When Redis is down, let requests through (flagged by a header) instead of answering 503."`
 	HideClientHeaders   bool               `json:"hide_client_headers" kong:"default=false" desc:"Do not send the rate-limit headers to the client."`
 	EnforceDuringStream bool               `json:"enforce_during_stream" kong:"default=false" desc:"Egress ends a streamed answer with an OpenAI-shaped SSE error once it would use more tokens than the windows had left."`
+	HonorObligations    bool               `json:"honor_obligations" kong:"default=false" desc:"Scale the token windows by the token_limit_scale obligation an authorization plugin (tollgate-opa) left for the request."`
 	Shadow              bool               `json:"shadow" kong:"default=false" desc:"Count and report, but never refuse a request."`
 	ErrorMessage        string             `json:"error_message" kong:"default='Token rate limit exceeded',len_min=1,len_max=256" desc:"Message of the 429 answer."`
 }

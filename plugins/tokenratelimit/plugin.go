@@ -78,6 +78,19 @@ func newLimits(glob string, ws []Window) limits {
 	return l
 }
 
+// scaled is l with every limit multiplied by f (at least 1 token).
+func (l *limits) scaled(f float64) *limits {
+	out := &limits{glob: l.glob, minLimit: -1}
+	for _, w := range l.windows {
+		w.Limit = max(int64(math.Round(float64(w.Limit)*f)), 1)
+		out.windows = append(out.windows, w)
+		if out.minLimit < 0 || w.Limit < out.minLimit {
+			out.minLimit = w.Limit
+		}
+	}
+	return out
+}
+
 // limitsFor picks the windows of a model.
 func (h *handler) limitsFor(model string) *limits {
 	for i := range h.models {
@@ -147,6 +160,15 @@ func (h *handler) Access(kong *pdk.PDK) error {
 	}
 	cost := prompt + completion
 	lim := h.limitsFor(req.LLM.Model)
+	if h.cfg.HonorObligations {
+		o, err := reqctx.LoadObligations(kong)
+		if err != nil {
+			return apierror.Internal(err)
+		}
+		if o.TokenLimitScale > 0 {
+			lim = lim.scaled(o.TokenLimitScale)
+		}
+	}
 	if cost > lim.minLimit && !h.cfg.Shadow {
 		return apierror.TooLarge("tokens_exceed_limit", fmt.Sprintf("the request needs %d tokens, more than a window allows (%d)", cost, lim.minLimit))
 	}
