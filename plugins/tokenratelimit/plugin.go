@@ -56,6 +56,7 @@ type handler struct {
 	models   []limits       // per model glob, in config order
 	budgets  []state.Window // in micro-dollars
 	counters state.Counters
+	local    state.Counters // the process's memory, counting while Redis is down
 	closer   func() error
 	kr       *seal.Keyring
 }
@@ -121,6 +122,11 @@ func compile(c *Config, d Deps) (*handler, error) {
 			return nil, fmt.Errorf("redis: %w", err)
 		}
 		h.counters, h.closer = r, r.Close
+		if d.Memory != nil {
+			if m, err := d.Memory(); err == nil {
+				h.local = m
+			}
+		}
 	default:
 		m, err := d.Memory()
 		if err != nil {
@@ -182,14 +188,30 @@ func (h *handler) Access(kong *pdk.PDK) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	at := time.Now()
-	dec, err := h.counters.Reserve(ctx, subject, lim.windows, cost)
+	counters, policy := h.counters, h.cfg.Policy
+	dec, err := counters.Reserve(ctx, subject, lim.windows, cost)
+	degraded := false
 	if err != nil {
-		if errors.Is(err, state.ErrUnavailable) && h.cfg.FaultTolerant {
+		if !errors.Is(err, state.ErrUnavailable) || !h.cfg.FaultTolerant {
+			return apierror.Upstream(http.StatusServiceUnavailable, "token rate limit counters are unavailable")
+		}
+		kong.Log.Warn("tollgate-token-rate-limit: counters unavailable, counting locally")
+		if h.local == nil {
 			return kong.Response.SetHeader(HeaderDegraded, "true")
 		}
-		return apierror.Upstream(http.StatusServiceUnavailable, "token rate limit counters are unavailable")
+		// fault_tolerant: count on this node until Redis is back.
+		counters, policy, degraded = h.local, "memory", true
+		if dec, err = counters.Reserve(ctx, subject, lim.windows, cost); err != nil {
+			return kong.Response.SetHeader(HeaderDegraded, "true")
+		}
 	}
 	headers := h.headers(&dec, lim)
+	if degraded {
+		if headers == nil {
+			headers = map[string][]string{}
+		}
+		headers[HeaderDegraded] = []string{"true"}
+	}
 	if !dec.Allowed && !h.cfg.Shadow {
 		e := apierror.RateLimited(h.cfg.ErrorMessage, dec.RetryAfter)
 		if e.Headers == nil {
@@ -203,7 +225,7 @@ func (h *handler) Access(kong *pdk.PDK) error {
 	if !dec.Allowed {
 		return h.setHeaders(kong, headers) // shadow: nothing was reserved
 	}
-	tokensRes := h.reservation(lim.windows, subject, cost, at, nil)
+	tokensRes := h.reservation(policy, lim.windows, subject, cost, at, nil)
 	if h.cfg.EnforceDuringStream {
 		// What the tightest window had left, this request's share included.
 		var left int64 = -1
@@ -217,19 +239,19 @@ func (h *handler) Access(kong *pdk.PDK) error {
 	res := []*egress.Reservation{tokensRes}
 	if price := h.priceFor(req.LLM.Model); price != nil && len(h.budgets) > 0 {
 		spend := int64(math.Ceil(float64(prompt)*price.Input + float64(completion)*price.Output))
-		bdec, err := h.counters.Reserve(ctx, subject+"|usd", h.budgets, spend)
+		bdec, err := counters.Reserve(ctx, subject+"|usd", h.budgets, spend)
 		if err != nil && !(errors.Is(err, state.ErrUnavailable) && h.cfg.FaultTolerant) {
-			_ = h.counters.Adjust(ctx, subject, lim.windows, -cost, at)
+			_ = counters.Adjust(ctx, subject, lim.windows, -cost, at)
 			return apierror.Upstream(http.StatusServiceUnavailable, "spend budget counters are unavailable")
 		}
 		if err == nil {
 			if !bdec.Allowed && !h.cfg.Shadow {
 				// Give the tokens back: the request does not go on.
-				_ = h.counters.Adjust(ctx, subject, lim.windows, -cost, at)
+				_ = counters.Adjust(ctx, subject, lim.windows, -cost, at)
 				return apierror.QuotaExceeded("spend budget exceeded", bdec.RetryAfter)
 			}
 			if bdec.Allowed {
-				res = append(res, h.reservation(h.budgets, subject+"|usd", spend, at, price))
+				res = append(res, h.reservation(policy, h.budgets, subject+"|usd", spend, at, price))
 			}
 			h.budgetHeaders(headers, &bdec)
 		}
@@ -275,8 +297,11 @@ func (h *handler) priceFor(model string) *egress.Price {
 	return nil
 }
 
-func (h *handler) reservation(ws []state.Window, subject string, n int64, at time.Time, price *egress.Price) *egress.Reservation {
-	r := &egress.Reservation{Policy: h.cfg.Policy, Redis: h.cfg.Redis, Subject: subject, Reserved: n, AtMS: at.UnixMilli(), Price: price}
+func (h *handler) reservation(policy string, ws []state.Window, subject string, n int64, at time.Time, price *egress.Price) *egress.Reservation {
+	r := &egress.Reservation{Policy: policy, Subject: subject, Reserved: n, AtMS: at.UnixMilli(), Price: price}
+	if policy == "redis" {
+		r.Redis = h.cfg.Redis
+	}
 	for _, w := range ws {
 		r.Windows = append(r.Windows, egress.ReservedWindow{Name: w.Name, SizeMS: w.Size.Milliseconds(), Limit: w.Limit})
 	}

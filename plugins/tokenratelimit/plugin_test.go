@@ -184,6 +184,7 @@ func TestRedisOutage(t *testing.T) {
 			if tolerant {
 				require.False(t, res.Exited())
 				require.Equal(t, "true", req.Response.Headers.Get(tokenratelimit.HeaderDegraded))
+				require.NotEmpty(t, req.Response.Headers.Get("X-AI-RateLimit-Remaining-Minute"), "counted locally meanwhile")
 			} else {
 				require.Equal(t, http.StatusServiceUnavailable, res.Exit.Status)
 			}
