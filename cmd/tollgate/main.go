@@ -28,6 +28,7 @@ func main() {
 		Sidecar:    eg.run,
 		Commands: map[string]pluginserver.Command{
 			"egress": {Usage: "[--listen ADDR] [--admin-listen ADDR]     the egress proxy alone (TOLLGATE_SECRET required)", Run: eg.main},
+			"pii":    {Usage: "scan [--types T,…] [--region R] < text         PII findings as JSON spans", Run: piiCmd{os.Stdin, os.Stdout, os.Stderr}.main},
 			"tokens": {Usage: "[--model M] [--text] < body.json          count prompt tokens, print JSON", Run: tokensCmd{os.Stdin, os.Stdout, os.Stderr}.main},
 		},
 	}
