@@ -38,6 +38,12 @@ func (p *parser) anthropic(root *node) error {
 	if err := p.anthropicSystem(root); err != nil {
 		return err
 	}
+	return p.messages(root, p.anthropicMessage)
+}
+
+// messages reads the required, non-empty messages array, each element
+// with read.
+func (p *parser) messages(root *node, read func(m *node, path string) error) error {
 	msgs, path := field(root, "", "messages")
 	if msgs == nil {
 		return errMissing(path)
@@ -48,9 +54,9 @@ func (p *parser) anthropic(root *node) error {
 	if len(msgs.items()) == 0 {
 		return errAt(path, CodeInvalidValue, "must not be empty")
 	}
-	r.Messages = slices.Grow(r.Messages, len(msgs.items()))
+	p.req.Messages = slices.Grow(p.req.Messages, len(msgs.items()))
 	for i, m := range msgs.items() {
-		if err := p.anthropicMessage(m, index(path, i)); err != nil {
+		if err := read(m, index(path, i)); err != nil {
 			return err
 		}
 	}

@@ -36,23 +36,7 @@ func (p *parser) chat(root *node) error {
 	if err := p.chatTools(root); err != nil {
 		return err
 	}
-	msgs, path := field(root, "", "messages")
-	if msgs == nil {
-		return errMissing(path)
-	}
-	if err := p.array(msgs, path); err != nil {
-		return err
-	}
-	if len(msgs.items()) == 0 {
-		return errAt(path, CodeInvalidValue, "must not be empty")
-	}
-	r.Messages = make([]Message, 0, len(msgs.items()))
-	for i, m := range msgs.items() {
-		if err := p.chatMessage(m, index(path, i)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return p.messages(root, p.chatMessage)
 }
 
 func (p *parser) chatTools(root *node) error {

@@ -110,13 +110,11 @@ var fuzzSeeds = map[string]struct{ body, path string }{
 	"numbers":            {`{"max_tokens":1e2,"temperature":-0.0,"seed":9223372036854775808,"messages":[{"role":"user","content":"x"}]}`, "/v1/chat/completions"},
 }
 
-// TestUpdateFuzzSeeds rewrites testdata/fuzz/FuzzParse with -update: every
-// body of testdata/requests sent to its format's path, and fuzzSeeds. Corpus
-// entries the fuzzer found (named by their hash) are kept.
+// TestUpdateFuzzSeeds checks that testdata/fuzz/FuzzParse holds every body
+// of testdata/requests sent to its format's path, and fuzzSeeds; -update
+// rewrites them. Corpus entries the fuzzer found (named by their hash) are
+// kept either way.
 func TestUpdateFuzzSeeds(t *testing.T) {
-	if !*update {
-		t.Skip("run with -update to rewrite the seed corpus")
-	}
 	dir := filepath.Join("testdata", "fuzz", "FuzzParse")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	paths := map[llm.Format]string{
@@ -128,7 +126,14 @@ func TestUpdateFuzzSeeds(t *testing.T) {
 	}
 	write := func(name string, body []byte, path string) {
 		seed := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nstring(%q)\n", body, path)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(seed), 0o644))
+		file := filepath.Join(dir, name)
+		if *update {
+			require.NoError(t, os.WriteFile(file, []byte(seed), 0o644))
+			return
+		}
+		got, err := os.ReadFile(file)
+		require.NoError(t, err, "seed %s is missing: go test -run TestUpdateFuzzSeeds -update", name)
+		require.True(t, string(got) == seed, "seed %s is stale: go test -run TestUpdateFuzzSeeds -update", name)
 	}
 	for _, rq := range loadRequests(t) {
 		write(rq.name, rq.body, paths[rq.format])

@@ -123,7 +123,7 @@ func FuzzEncodeMatchesReference(f *testing.F) {
 			// The reference merges in quadratic time; long inputs only
 			// slow the search down. Long pieces are covered by the edge
 			// cases and the corpus.
-			t.Skip()
+			return
 		}
 		for _, name := range encodings {
 			requireSame(t, refs[name], encs[name], text)
