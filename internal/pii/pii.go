@@ -82,7 +82,9 @@ type Scanner struct {
 	// with or without its trunk prefix: a cheap filter before libphonenumber.
 	natLen [20]bool
 	nanp   bool
-	custom []custom
+	// phonePlan is the default region's compiled phone metadata.
+	phonePlan *phonePlan
+	custom    []custom
 }
 
 const numTypes = 12
@@ -125,6 +127,7 @@ func New(cfg Config) (*Scanner, error) {
 	// libphonenumber keeps its length tables private; NANP is the one plan
 	// common enough to be worth a hand-written filter.
 	s.nanp = phonenumbers.GetCountryCodeForRegion(s.region) == 1
+	s.phonePlan = regionPlan(s.region)
 	for n := 6; n <= 15; n++ {
 		s.natLen[n] = phonenumbers.GetCountryCodeForRegion(s.region) != 1 || n == 10 || n == 11
 	}

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"net/netip"
 	"strings"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 // Byte classes for the single pass. Only bytes flagged as triggers cost more
@@ -582,25 +580,17 @@ func (st *scanState) phone(i int) {
 		if !plus && (!phoneShapeOK(cand, st.s.nanp) || !st.s.nationalLength(nd)) {
 			continue
 		}
-		// libphonenumber's extension and punctuation regexps dominate its cost
-		// and scale with input length; hand it only '+' and the digits.
+		// Validate the digits only: phoneValid answers as libphonenumber
+		// would for "+digits" or "digits".
 		var buf [16]byte
-		n := 0
-		if plus {
-			buf[0] = '+'
-			n = 1
-		}
+		n := 1
 		for j := 0; j < len(cand); j++ {
 			if isDigit(cand[j]) {
 				buf[n] = cand[j]
 				n++
 			}
 		}
-		num, err := phonenumbers.Parse(string(buf[:n]), st.s.region)
-		if err != nil {
-			continue
-		}
-		if !validPhone(num, plus, st.s.region) {
+		if !st.s.phoneValid(string(buf[1:n]), plus) {
 			continue
 		}
 		st.add(Phone, start, end, 0.75)
@@ -806,14 +796,4 @@ func (st *scanState) iban(i int) {
 	if validIBAN(buf[:n]) {
 		st.add(IBAN, i, e, 1)
 	}
-}
-
-// validPhone checks the country's main region first: IsValidNumber walks
-// every region sharing the calling code (two dozen for +1).
-func validPhone(num *phonenumbers.PhoneNumber, plus bool, region string) bool {
-	if !plus {
-		return phonenumbers.IsValidNumberForRegion(num, region)
-	}
-	main := phonenumbers.GetRegionCodeForCountryCode(int(num.GetCountryCode()))
-	return phonenumbers.IsValidNumberForRegion(num, main) || phonenumbers.IsValidNumber(num)
 }
