@@ -21,6 +21,16 @@
 // When every attempt failed the client gets the last provider error as the
 // provider classed it (a 429 stays a 429 with its Retry-After), in the
 // OpenAI error shape.
+//
+// # Personal data
+//
+// A request with tollgate-pii-mask's sealed hand-off (unmask.Header) has
+// its answer rewritten by package unmask: placeholders restored and, if
+// asked, values the model wrote redacted, in whole answers and event by
+// event in streams. Egress fails closed: a hand-off that does not open
+// refuses the request before any provider is called (500), and an answer
+// it cannot check is answered with 502, or ends the stream with an SSE
+// error event, instead of being passed on.
 package egress
 
 import (
@@ -46,6 +56,7 @@ import (
 	"github.com/tollgate-ai/tollgate/internal/provider"
 	"github.com/tollgate-ai/tollgate/internal/seal"
 	"github.com/tollgate-ai/tollgate/internal/state"
+	"github.com/tollgate-ai/tollgate/internal/unmask"
 )
 
 // Response headers egress adds.
@@ -85,14 +96,15 @@ type Options struct {
 
 // Egress is the proxy.
 type Egress struct {
-	seen    sync.Map // target names tried, for the status endpoint
-	pool    counterPool
-	opts    Options
-	tr      http.RoundTripper
-	m       *metrics
-	log     *slog.Logger
-	count   func(model, text string) int
-	maxBody int64
+	seen     sync.Map // target names tried, for the status endpoint
+	pool     counterPool
+	scanners *unmask.Scanners
+	opts     Options
+	tr       http.RoundTripper
+	m        *metrics
+	log      *slog.Logger
+	count    func(model, text string) int
+	maxBody  int64
 }
 
 // New returns an egress proxy.
@@ -102,6 +114,7 @@ func New(opts Options) (*Egress, error) {
 	}
 	e := &Egress{opts: opts, tr: opts.Transport, m: newMetrics(opts.Registerer), log: opts.Log, count: opts.CountTokens, maxBody: opts.MaxBody}
 	e.pool.memory = opts.Counters
+	e.scanners = unmask.NewScanners(0)
 	if e.opts.Replay == nil {
 		e.opts.Replay = seal.NewReplayGuard(0)
 	}
@@ -165,6 +178,16 @@ func (e *Egress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	x := &exchange{e: e, w: w, r: r, plan: plan, call: call, reqID: reqID, start: start}
 	x.reservation = e.openReservation(r, reqID)
+	if x.unmask, err = e.openUnmask(r, reqID); err != nil {
+		// The request side masked the prompt and wants the answer
+		// restored or redacted; without its hand-off egress cannot, so it
+		// does not call the provider at all (fail closed).
+		e.log.Error("refused request whose PII hand-off does not open", "request_id", reqID, "error", err.Error())
+		e.m.requests.WithLabelValues("", "", "refused").Inc()
+		e.reconcile(x.reservation, 0, 0)
+		apierror.Write(w, &apierror.Error{Status: http.StatusInternalServerError, Type: apierror.TypeServer, Code: "pii_handoff_invalid", Message: "the answer cannot be checked for personal data"})
+		return
+	}
 	x.run()
 	if !x.settled {
 		e.reconcile(x.reservation, 0, 0) // nobody answered: release it all
@@ -191,6 +214,23 @@ func (e *Egress) openReservation(r *http.Request, reqID string) []*Reservation {
 		return nil
 	}
 	return res
+}
+
+// openUnmask opens tollgate-pii-mask's hand-off, if there is one, and
+// makes the answer's rewriter.
+func (e *Egress) openUnmask(r *http.Request, reqID string) (*unmask.Rewriter, error) {
+	v := r.Header.Get(unmask.Header)
+	if v == "" {
+		return nil, nil
+	}
+	h, err := unmask.Open(e.opts.Keyring, reqID, v)
+	if err != nil {
+		return nil, err
+	}
+	if !h.Active() {
+		return nil, nil
+	}
+	return unmask.New(h, e.scanners)
 }
 
 func (e *Egress) openPlan(r *http.Request, reqID string) (*Plan, error) {
@@ -227,6 +267,8 @@ type exchange struct {
 
 	reservation []*Reservation
 	settled     bool // the reservation was reconciled with real usage
+
+	unmask *unmask.Rewriter // restores and redacts PII in the answer, or nil
 }
 
 // order returns the targets by tier, each tier shuffled by weight.
@@ -505,6 +547,18 @@ func (x *exchange) try(ctx, loopCtx context.Context, t PlanTarget, ad provider.A
 	if !usage.Known {
 		usage.CompletionTokens = x.e.count(model, answerText(out))
 	}
+	if x.unmask != nil {
+		rewritten, err := x.unmask.Body(x.call.Format, out)
+		if err != nil {
+			// Fail closed: an answer that cannot be checked is not passed on.
+			x.e.log.Error("answer could not be checked for personal data", "target", t.Name, "request_id", x.reqID)
+			apierror.Write(x.w, apierror.Upstream(http.StatusBadGateway, "the answer cannot be checked for personal data"))
+			x.finish(t, model, usage, false, http.StatusBadGateway, false, "pii_unreadable")
+			return true, nil
+		}
+		out = rewritten
+		x.countPII()
+	}
 	x.headers(t, model, resp.Header, "application/json")
 	x.w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	x.w.WriteHeader(resp.StatusCode)
@@ -550,6 +604,16 @@ func (x *exchange) stream(t PlanTarget, ad provider.Adapter, resp *http.Response
 	x.w.Header().Set("Cache-Control", "no-cache")
 	x.w.WriteHeader(resp.StatusCode)
 	fl, _ := x.w.(http.Flusher)
+	var rw *unmask.Stream
+	if x.unmask != nil {
+		var err error
+		if rw, err = x.unmask.Stream(x.call.Format); err != nil {
+			_, _ = x.w.Write(piiUnreadableEvent)
+			x.record(t, true)
+			x.finish(t, model, st.Usage(), true, resp.StatusCode, false, "pii_unreadable")
+			return true, nil
+		}
+	}
 	var text strings.Builder
 	ceiling := x.ceiling()
 	collect := t.Provider == string(provider.KindOpenAICompatible) || ceiling > 0
@@ -558,6 +622,15 @@ func (x *exchange) stream(t PlanTarget, ad provider.Adapter, resp *http.Response
 		prompt = x.e.count(model, x.call.Req.Text())
 	}
 	write := func(b []byte) bool {
+		if rw != nil {
+			var err error
+			if b, err = rw.Event(b); err != nil {
+				return false
+			}
+			if len(b) == 0 {
+				return true
+			}
+		}
 		if _, err := x.w.Write(b); err != nil {
 			return false
 		}
@@ -575,16 +648,28 @@ func (x *exchange) stream(t PlanTarget, ad provider.Adapter, resp *http.Response
 		}
 		return true
 	}
-	ok := write(first)
-	x.e.m.ttft.WithLabelValues(t.Name).Observe(time.Since(x.start).Seconds())
 	streamErr := ""
+	// A rewrite that fails ends the stream with an SSE error rather than
+	// pass on an event it could not check (fail closed).
+	checked := func(ok bool) bool {
+		if !ok && rw != nil && streamErr == "" {
+			streamErr = "pii_unreadable"
+			_, _ = x.w.Write(piiUnreadableEvent)
+			if fl != nil {
+				fl.Flush()
+			}
+		}
+		return ok
+	}
+	ok := checked(write(first))
+	x.e.m.ttft.WithLabelValues(t.Name).Observe(time.Since(x.start).Seconds())
 	for ok {
 		b, err := st.Next()
 		if len(b) > 0 {
 			if st.Err() != nil {
 				streamErr = "provider stream error"
 			}
-			ok = write(b)
+			ok = checked(write(b))
 		}
 		if ok && ceiling > 0 && int64(prompt+soFar) > ceiling {
 			// enforce_during_stream: the answer would spend more than the
@@ -603,13 +688,35 @@ func (x *exchange) stream(t PlanTarget, ad provider.Adapter, resp *http.Response
 			break
 		}
 	}
-	x.record(t, streamErr == "")
+	if rw != nil {
+		if rest := rw.Close(); len(rest) > 0 && ok {
+			_, _ = x.w.Write(rest)
+		}
+		x.countPII()
+	}
+	x.record(t, streamErr == "" || streamErr == "pii_unreadable")
 	usage := st.Usage()
 	if !usage.Known && collect {
 		usage.CompletionTokens = x.e.count(model, text.String())
 	}
 	x.finish(t, model, usage, true, resp.StatusCode, ok && streamErr == "", streamErr)
 	return true, nil
+}
+
+// piiUnreadableEvent ends a stream whose answer could not be checked for
+// personal data.
+var piiUnreadableEvent = []byte(`data: {"error":{"message":"the answer cannot be checked for personal data","type":"server_error","param":null,"code":"pii_unreadable"}}` + "\n\n")
+
+// countPII counts what the answer's rewriter did; counts only, never a
+// value.
+func (x *exchange) countPII() {
+	c := x.unmask.Counts()
+	for t, n := range c.Restored {
+		x.e.m.pii.WithLabelValues(string(t), "restore").Add(float64(n))
+	}
+	for t, n := range c.Redacted {
+		x.e.m.pii.WithLabelValues(string(t), "redact").Add(float64(n))
+	}
 }
 
 // budgetExhaustedEvent ends a stream that ran past the caller's budget.

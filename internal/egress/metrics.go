@@ -14,6 +14,7 @@ type metrics struct {
 	latency   *prometheus.HistogramVec // upstream response headers, per target
 	ttft      *prometheus.HistogramVec // first streamed byte to the client, per target
 	breaker   *prometheus.GaugeVec     // 0 closed, 1 open, 2 half-open
+	pii       *prometheus.CounterVec   // answer values restored or redacted, by type
 }
 
 var latencyBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
@@ -50,9 +51,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "tollgate_egress_breaker_state",
 			Help: "Circuit breaker state per target: 0 closed, 1 open, 2 half-open.",
 		}, []string{"target"}),
+		pii: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tollgate_egress_pii_total",
+			Help: "Personal data handled in answers: by type and action: restore (a placeholder put back) or redact (a value the model wrote).",
+		}, []string{"type", "action"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.tokens, m.attempts, m.fallbacks, m.latency, m.ttft, m.breaker)
+		reg.MustRegister(m.requests, m.tokens, m.attempts, m.fallbacks, m.latency, m.ttft, m.breaker, m.pii)
 	}
 	return m
 }

@@ -163,7 +163,7 @@ func (ex *exchange) serveAnthropic() {
 		},
 		func() error { return send("ping") },
 	}
-	for _, piece := range pieces {
+	for _, piece := range ex.streamPieces(pieces) {
 		steps = append(steps, func() error {
 			return send("content_block_delta", field{"index", 0},
 				field{"delta", object{{"type", "text_delta"}, {"text", piece}}})

@@ -80,6 +80,10 @@ type Behavior struct {
 	// Reply overrides the reply text; OmitUsage drops usage (OpenAI routes).
 	Reply     string
 	OmitUsage bool
+	// ChunkBytes, when positive, streams the reply in pieces of that many
+	// bytes (whole characters) instead of one per word, as real tokenizers
+	// split words; usage still counts words.
+	ChunkBytes int
 
 	// HeaderDelay waits before anything is written.
 	HeaderDelay time.Duration

@@ -316,3 +316,30 @@ func TestUnknownRoutes(t *testing.T) {
 	require.NoError(t, decodeInto(got.body, &list))
 	require.Equal(t, "model", list.Data[0].Type)
 }
+
+func TestChunkBytes(t *testing.T) {
+	srv := start(t, fakellm.Options{})
+	srv.Always(fakellm.Behavior{Reply: "héllo wörld", ChunkBytes: 3})
+	a := call(t, srv, http.MethodPost, "/v1/chat/completions", openAIHeaders(),
+		[]byte(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"x"}]}`))
+	require.Equal(t, http.StatusOK, a.status)
+	var pieces []string
+	for _, ev := range parseSSE(t, a.body) {
+		var c struct {
+			Choices []struct {
+				Delta struct {
+					Content *string `json:"content"`
+					Role    string  `json:"role"`
+				} `json:"delta"`
+			} `json:"choices"`
+		}
+		if ev.data == "[DONE]" {
+			continue
+		}
+		require.NoError(t, json.Unmarshal([]byte(ev.data), &c))
+		if len(c.Choices) == 1 && c.Choices[0].Delta.Content != nil && c.Choices[0].Delta.Role == "" {
+			pieces = append(pieces, *c.Choices[0].Delta.Content)
+		}
+	}
+	require.Equal(t, []string{"hé", "llo", " wö", "rld"}, pieces)
+}

@@ -266,7 +266,7 @@ func (ex *exchange) chat(model string) {
 	if ex.event("", chunk(delta(object{{"role", "assistant"}, {"content", ""}, {"refusal", null}}, null), null)) != nil {
 		return
 	}
-	for _, piece := range pieces {
+	for _, piece := range ex.streamPieces(pieces) {
 		if ex.event("", chunk(delta(object{{"content", piece}}, null), null)) != nil {
 			return
 		}
@@ -348,7 +348,7 @@ func (ex *exchange) completions(model string) {
 		return mustJSON(c)
 	}
 	ex.startStream()
-	for _, piece := range pieces {
+	for _, piece := range ex.streamPieces(pieces) {
 		if ex.event("", chunk([]any{choice(piece, null)}, null)) != nil {
 			return
 		}

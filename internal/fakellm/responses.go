@@ -118,7 +118,7 @@ func (ex *exchange) responses(model string) {
 		},
 		func() error { return send("response.content_part.added", append(loc, field{"part", part("")})...) },
 	}
-	for _, piece := range pieces {
+	for _, piece := range ex.streamPieces(pieces) {
 		steps = append(steps, func() error {
 			return send("response.output_text.delta", append(loc, field{"delta", piece}, field{"logprobs", []any{}})...)
 		})

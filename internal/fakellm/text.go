@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // CountTokens is the fake's tokenizer: one token per whitespace-separated
@@ -33,6 +34,27 @@ func splitTokens(s string) []string {
 		out[len(out)-1] += rest
 	default:
 		out = append(out, rest)
+	}
+	return out
+}
+
+// streamPieces are the pieces a stream sends for the reply pieces: the same
+// pieces, or with Behavior.ChunkBytes the joined text re-cut into pieces of
+// that many bytes, never inside a character.
+func (ex *exchange) streamPieces(pieces []string) []string {
+	n := ex.behavior.ChunkBytes
+	if n <= 0 {
+		return pieces
+	}
+	s := strings.Join(pieces, "")
+	var out []string
+	for len(s) > 0 {
+		k := min(n, len(s))
+		for k < len(s) && !utf8.RuneStart(s[k]) {
+			k++
+		}
+		out = append(out, s[:k])
+		s = s[k:]
 	}
 	return out
 }
