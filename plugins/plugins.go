@@ -3,9 +3,12 @@
 package plugins
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tollgate-ai/tollgate/internal/seal"
 	"github.com/tollgate-ai/tollgate/internal/state"
 	"github.com/tollgate-ai/tollgate/plugins/modelfallback"
+	"github.com/tollgate-ai/tollgate/plugins/piimask"
 	"github.com/tollgate-ai/tollgate/plugins/promptguard"
 	"github.com/tollgate-ai/tollgate/plugins/tokenratelimit"
 	"github.com/tollgate-ai/tollgate/pluginserver"
@@ -20,14 +23,17 @@ type Deps struct {
 	// Memory is the process's memory state backend, shared by the plugins
 	// and, in sidecar mode, the egress.
 	Memory func() (state.Counters, error)
+	// Metrics, when set, is where plugins register their metrics.
+	Metrics prometheus.Registerer
 }
 
 // All returns every plugin the tollgate binary hosts.
 func All(d Deps) []pluginserver.Definition {
-	// The other feature plugins (opa, pii-mask, semantic-cache) register
+	// The other feature plugins (opa, semantic-cache) register
 	// here as they land.
 	return []pluginserver.Definition{
 		promptguard.Definition,
+		piimask.New(piimask.Deps{Keyring: d.Keyring, Metrics: d.Metrics}),
 		tokenratelimit.New(tokenratelimit.Deps{Keyring: d.Keyring, Memory: d.Memory}),
 		modelfallback.New(d.Keyring),
 	}

@@ -12,7 +12,7 @@ import (
 // route to a model — highest priority first; and no plugin declares a
 // response handler (Kong would buffer every answer) or a log handler.
 func TestOrderFollowsTheDataFlow(t *testing.T) {
-	want := []string{"tollgate-prompt-guard", "tollgate-token-rate-limit", "tollgate-model-fallback"}
+	want := []string{"tollgate-prompt-guard", "tollgate-pii-mask", "tollgate-token-rate-limit", "tollgate-model-fallback"}
 	defs := plugins.All(plugins.Deps{})
 	var names []string
 	prev := 1 << 30

@@ -217,6 +217,7 @@ func (p *parser) anthropicBlock(b *node, path string, mi, pi, si int) (Part, err
 				return Part{}, errType(ipath, "an object", in)
 			}
 			part.Arguments = string(in.raw)
+			p.doc.args = append(p.doc.args, argSlot{path: ipath, val: in, object: true, msg: mi, part: pi, sub: si})
 		}
 	case "tool_result":
 		if si >= 0 {

@@ -179,7 +179,7 @@ func (p *parser) assistantExtras(m *node, path string, mi int, msg *Message) err
 			return err
 		}
 		for k, c := range calls.items() {
-			part, err := p.toolCall(c, index(cpath, k))
+			part, err := p.toolCall(c, index(cpath, k), mi, len(msg.Parts))
 			if err != nil {
 				return err
 			}
@@ -195,7 +195,7 @@ func (p *parser) assistantExtras(m *node, path string, mi int, msg *Message) err
 		if part.Name, err = p.str(fc, fpath, "name"); err != nil {
 			return err
 		}
-		if part.Arguments, err = p.str(fc, fpath, "arguments"); err != nil {
+		if part.Arguments, err = p.arguments(fc, fpath, "arguments", mi, len(msg.Parts), -1); err != nil {
 			return err
 		}
 		msg.Parts = append(msg.Parts, part)
@@ -203,7 +203,7 @@ func (p *parser) assistantExtras(m *node, path string, mi int, msg *Message) err
 	return nil
 }
 
-func (p *parser) toolCall(c *node, path string) (Part, error) {
+func (p *parser) toolCall(c *node, path string, mi, pi int) (Part, error) {
 	if err := p.object(c, path); err != nil {
 		return Part{}, err
 	}
@@ -229,7 +229,7 @@ func (p *parser) toolCall(c *node, path string) (Part, error) {
 	if part.Name, err = p.str(fn, fpath, "name"); err != nil {
 		return Part{}, err
 	}
-	if part.Arguments, err = p.str(fn, fpath, args); err != nil {
+	if part.Arguments, err = p.arguments(fn, fpath, args, mi, pi, -1); err != nil {
 		return Part{}, err
 	}
 	return part, nil

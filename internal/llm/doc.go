@@ -40,8 +40,8 @@
 // model needs to look (the top level, messages, content parts) and opaque
 // everywhere else. Each decoded member keeps the bytes around it (its key
 // as written, whitespace, comma). An edit ([Request.SetText],
-// [Request.SetModel], [Request.SetMaxTokens], [Request.SetIncludeUsage])
-// replaces one value and marks its ancestors; [Request.Bytes] rebuilds only
+// [Request.SetArguments], [Request.SetModel], [Request.SetMaxTokens],
+// [Request.SetIncludeUsage]) replaces one value and marks its ancestors; [Request.Bytes] rebuilds only
 // those ancestors, from their members' own bytes, and copies everything
 // else verbatim. So only the edited values change: unknown members, member
 // order, numbers as written and whitespace all survive, and a body without
@@ -51,8 +51,11 @@
 //
 // Text segments are addressed by their JSON path
 // ("messages[1].content[0].text", "system", "input[2].output"), which stays
-// valid across edits. The exported fields of Request describe the body as
-// parsed and as changed by those methods; assigning them changes nothing.
+// valid across edits; [Request.ArgumentParts] lists tool call arguments
+// the same way ("messages[1].tool_calls[0].function.arguments",
+// "messages[0].content[1].input"). The exported fields of Request describe
+// the body as parsed and as changed by those methods; assigning them
+// changes nothing.
 //
 // # Errors
 //

@@ -267,6 +267,21 @@ func (p *parser) text(v *node, path string, mi, pi, si int) (string, error) {
 	return s, nil
 }
 
+// arguments registers obj's optional string member key as the arguments of
+// tool call pi of message mi (sub-part si, or -1) and returns its value.
+func (p *parser) arguments(obj *node, path, key string, mi, pi, si int) (string, error) {
+	v, vpath := field(obj, path, key)
+	if v == nil {
+		return "", nil
+	}
+	s, ok := stringValue(v)
+	if !ok {
+		return "", errType(vpath, "a string", v)
+	}
+	p.doc.args = append(p.doc.args, argSlot{path: vpath, val: v, msg: mi, part: pi, sub: si})
+	return s, nil
+}
+
 // textMember registers obj's string member key as a text segment; it must
 // be present.
 func (p *parser) textMember(obj *node, path, key string, mi, pi, si int) (string, error) {

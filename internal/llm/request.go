@@ -171,6 +171,7 @@ type document struct {
 	root    *node
 	texts   []textSlot
 	byPath  map[string]int
+	args    []argSlot
 	changed bool
 }
 
@@ -179,6 +180,16 @@ type textSlot struct {
 	path      string
 	val       *node // the JSON string
 	text      string
+	msg, part int
+	sub       int // index in Part.Content, or -1
+}
+
+// argSlot is where a tool call's arguments live in the body and in the
+// model.
+type argSlot struct {
+	path      string
+	val       *node // the JSON string (OpenAI) or object (Anthropic input)
+	object    bool
 	msg, part int
 	sub       int // index in Part.Content, or -1
 }
@@ -354,6 +365,68 @@ func (r *Request) SetText(path, text string) error {
 		}
 	}
 	return nil
+}
+
+// ArgumentParts lists the arguments of every tool call in the body in
+// document order, with Kind [PartToolCall] and Text the arguments as JSON
+// text (OpenAI's arguments string, Anthropic's input object as written),
+// and the path for [Request.SetArguments]. A custom tool's input is free
+// text, not JSON.
+func (r *Request) ArgumentParts() []TextPart {
+	out := make([]TextPart, 0, len(r.doc.args))
+	for _, s := range r.doc.args {
+		tp := TextPart{Path: s.path, Message: s.msg, Part: s.part, Kind: PartToolCall}
+		if p := r.argPart(&s); p != nil {
+			tp.Role = r.Messages[s.msg].Role
+			tp.Text = p.Arguments
+		}
+		out = append(out, tp)
+	}
+	return out
+}
+
+func (r *Request) argPart(s *argSlot) *Part {
+	p := r.part(s.msg, s.part)
+	if p != nil && s.sub >= 0 {
+		if s.sub >= len(p.Content) {
+			return nil
+		}
+		p = &p.Content[s.sub]
+	}
+	return p
+}
+
+// SetArguments replaces the arguments of the tool call at path (an
+// [Request.ArgumentParts] path). Where the body holds them as a JSON string
+// (OpenAI) args becomes that string's content; where it holds an object
+// (Anthropic input) args is written as the object itself and must be a
+// JSON object.
+func (r *Request) SetArguments(path, args string) error {
+	for i := range r.doc.args {
+		s := &r.doc.args[i]
+		if s.path != path {
+			continue
+		}
+		p := r.argPart(s)
+		if p != nil && p.Arguments == args {
+			return nil
+		}
+		raw := quote(args)
+		if s.object {
+			b := trimWS([]byte(args))
+			if len(b) == 0 || b[0] != '{' || !json.Valid(b) {
+				return fmt.Errorf("set arguments at %q: must be a JSON object", path)
+			}
+			raw = b
+		}
+		s.val.setRaw(raw)
+		r.doc.changed = true
+		if p != nil {
+			p.Arguments = args
+		}
+		return nil
+	}
+	return fmt.Errorf("set arguments at %q: no tool call arguments there", path)
 }
 
 func joinText(parts []Part) string {

@@ -112,7 +112,7 @@ func (p *parser) responsesItem(item *node, path string) error {
 		if typ == "custom_tool_call" {
 			args = "input"
 		}
-		if part.Arguments, err = p.str(item, path, args); err != nil {
+		if part.Arguments, err = p.arguments(item, path, args, mi, 0, -1); err != nil {
 			return err
 		}
 		msg.Parts = []Part{part}
