@@ -26,11 +26,11 @@ var _ Backend = (*Redis)(nil)
 // The scripts; lua/*.lua document their keys, arguments and replies.
 var (
 	//go:embed lua/reserve.lua
-	reserveSrc    string
-	reserveScript = redis.NewScript(reserveSrc)
+	reserveSrc string
+	reserveLua = newLuaScript(reserveSrc)
 	//go:embed lua/adjust.lua
-	adjustSrc    string
-	adjustScript = redis.NewScript(adjustSrc)
+	adjustSrc string
+	adjustLua = newLuaScript(adjustSrc)
 	//go:embed lua/allow.lua
 	allowSrc    string
 	allowScript = redis.NewScript(allowSrc)

@@ -12,28 +12,38 @@ func (r *Redis) Reserve(ctx context.Context, subject string, windows []Window, c
 		return Decision{}, fmt.Errorf("redis reserve: %w", err)
 	}
 	now := r.now().UnixMilli()
-	tag := hashTag(subject)
-	keys := make([]string, len(windows))
-	args := make([]any, 1, 1+2*len(windows))
-	args[0] = cost
+	var spans [MaxWindows]span
 	for i, w := range windows {
-		sp := currentSpan(now, w.Size)
-		keys[i] = r.counterKey(tag, w, sp.start)
-		args = append(args, w.Limit, counterTTL(sp, now))
+		spans[i] = currentSpan(now, w.Size)
+	}
+	a := new(scriptArgs)
+	r.counterKeys(a, hashTag(subject), windows, spans[:len(windows)])
+	a.arg(cost)
+	for i, w := range windows {
+		a.arg(w.Limit)
+		a.arg(counterTTL(spans[i], now))
 	}
 	ctx, cancel := r.withTimeout(ctx)
 	defer cancel()
-	res, err := reserveScript.Run(ctx, r.client, keys, args...).Int64Slice()
+	res, err := r.run(ctx, reserveLua, a).Slice()
 	if err != nil {
 		return Decision{}, wrap("redis reserve", err)
 	}
 	if len(res) != 1+len(windows) {
 		return Decision{}, fmt.Errorf("redis reserve: %d replies for %d windows", len(res), len(windows))
 	}
+	var reply [1 + MaxWindows]int64
+	for i, v := range res {
+		n, ok := v.(int64)
+		if !ok {
+			return Decision{}, fmt.Errorf("redis reserve: reply %d is %T, not an integer", i, v)
+		}
+		reply[i] = n
+	}
 	var used [MaxWindows]int64
-	copy(used[:], res[1:])
+	copy(used[:], reply[1:])
 	var d Decision
-	d.fill(windows, now, cost, res[0] == 1, &used)
+	d.fill(windows, now, cost, reply[0] == 1, &used)
 	return d, nil
 }
 
@@ -48,22 +58,29 @@ func (r *Redis) Adjust(ctx context.Context, subject string, windows []Window, de
 	}
 	now := r.now().UnixMilli()
 	atMS := min(at.UnixMilli(), now) // a reservation cannot be in the future
-	tag := hashTag(subject)
-	keys := make([]string, 0, len(windows))
-	args := make([]any, 1, 1+len(windows))
-	args[0] = delta
+	var (
+		open  [MaxWindows]Window
+		spans [MaxWindows]span
+		nOpen int
+	)
 	for _, w := range windows {
 		sp := currentSpan(atMS, w.Size)
 		if sp.end <= now {
 			continue // that window has ended
 		}
-		keys = append(keys, r.counterKey(tag, w, sp.start))
-		args = append(args, counterTTL(sp, now))
+		open[nOpen], spans[nOpen] = w, sp
+		nOpen++
 	}
-	if len(keys) == 0 {
+	if nOpen == 0 {
 		return nil
+	}
+	a := new(scriptArgs)
+	r.counterKeys(a, hashTag(subject), open[:nOpen], spans[:nOpen])
+	a.arg(delta)
+	for _, sp := range spans[:nOpen] {
+		a.arg(counterTTL(sp, now))
 	}
 	ctx, cancel := r.withTimeout(ctx)
 	defer cancel()
-	return wrap("redis adjust", adjustScript.Run(ctx, r.client, keys, args...).Err())
+	return wrap("redis adjust", r.run(ctx, adjustLua, a).Err())
 }

@@ -166,3 +166,11 @@ func TestHashTag(t *testing.T) {
 	}
 	require.NotEqual(t, hashTag("a{b"), hashTag("a}b"))
 }
+
+func TestLuaScriptDigest(t *testing.T) {
+	for _, src := range []string{reserveSrc, adjustSrc} {
+		s := newLuaScript(src)
+		require.Equal(t, redis.NewScript(src).Hash(), s.sha, "EVALSHA digest")
+		require.Equal(t, src, s.src)
+	}
+}

@@ -14,20 +14,21 @@
 -- every node must keep its clock synchronised.
 local cost = tonumber(ARGV[1])
 local used = redis.call('MGET', unpack(KEYS))
-local allowed = 1
+local res = {1}
 for i = 1, #KEYS do
-  used[i] = tonumber(used[i]) or 0
-  if used[i] + cost > tonumber(ARGV[2 * i]) then
-    allowed = 0
+  local u = tonumber(used[i]) or 0
+  res[i + 1] = u
+  if u + cost > tonumber(ARGV[2 * i]) then
+    res[1] = 0
   end
 end
-if allowed == 1 and cost > 0 then
+if res[1] == 1 and cost > 0 then
   for i = 1, #KEYS do
-    used[i] = redis.call('INCRBY', KEYS[i], ARGV[1])
-    if used[i] == cost then
+    local u = redis.call('INCRBY', KEYS[i], ARGV[1])
+    res[i + 1] = u
+    if u == cost then
       redis.call('PEXPIRE', KEYS[i], ARGV[2 * i + 1])
     end
   end
 end
-table.insert(used, 1, allowed)
-return used
+return res
