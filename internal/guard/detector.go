@@ -57,6 +57,7 @@ type Detector struct {
 	seqs      []seqDef
 	markers   []marker
 	triggers  *acMatcher // marker triggers; pattern ids index trigOwner
+	trigLits  []string   // the triggers' patterns, for Rules to merge with its own
 	trigOwner []int
 	pool      sync.Pool // *scratch
 }
@@ -144,6 +145,7 @@ func NewDetector(cfg DetectorConfig) (*Detector, error) {
 		}
 	}
 	d.triggers = newACMatcher(trig)
+	d.trigLits = trig
 	return d, nil
 }
 
@@ -152,13 +154,15 @@ func (d *Detector) Threshold() float64 { return d.threshold }
 
 // scratch is the per-call state pooled by Detector and Rules.
 type scratch struct {
-	n            Normalizer
-	norm, folded []byte
-	hits         []acHit
-	sigs         map[int32]signal // signals seen, by key (see signalsOf)
-	chain        [][]int          // per sequence, per group: end of the latest chain, or -1
-	matched      []bool
-	fired        []bool // markers or patterns whose literal is present
+	n              Normalizer
+	norm, folded   []byte
+	norm2, folded2 []byte // views of a decoded span
+	hits           []acHit
+	sigs           map[int32]signal // signals seen, by key (see signalsOf)
+	chain          [][]int          // per sequence, per group: end of the latest chain, or -1
+	matched        []bool
+	fired          []bool // markers or patterns whose literal is present
+	marks          []bool // markers whose trigger is present, found by Rules
 }
 
 func (d *Detector) get() *scratch {
@@ -172,15 +176,16 @@ func (d *Detector) get() *scratch {
 func (d *Detector) Score(text string) Detection {
 	s := d.get()
 	defer d.pool.Put(s)
-	s.norm = s.n.AppendNormalize(s.norm[:0], text)
-	s.folded = s.n.AppendFold(s.folded[:0], bstr(s.norm))
-	return d.score(s, text, s.norm, s.folded)
+	s.norm, s.folded = s.n.appendViews(s.norm[:0], s.folded[:0], text)
+	return d.score(s, text, s.norm, s.folded, nil)
 }
 
 // score scores one text given its raw, normalized and folded forms.
-func (d *Detector) score(s *scratch, raw string, norm, folded []byte) Detection {
+// marks, when not nil, tells which markers have a trigger in norm (see
+// signalsOf).
+func (d *Detector) score(s *scratch, raw string, norm, folded []byte, marks []bool) Detection {
 	clear(s.sigs)
-	meta := d.signalsOf(s, norm, folded)
+	meta := d.signalsOf(s, norm, folded, marks)
 	var outer map[int32]signal
 	inner := 0.0
 	for _, span := range Decoded(raw) {
@@ -192,10 +197,9 @@ func (d *Detector) score(s *scratch, raw string, norm, folded []byte) Detection 
 		for k, v := range s.sigs {
 			outer[k] = v
 		}
-		n2 := s.n.AppendNormalize(nil, span)
-		f2 := s.n.AppendFold(nil, bstr(n2))
+		s.norm2, s.folded2 = s.n.appendViews(s.norm2[:0], s.folded2[:0], span)
 		clear(s.sigs)
-		d.signalsOf(s, n2, f2)
+		d.signalsOf(s, s.norm2, s.folded2, nil)
 		inner = max(inner, combine(s.sigs))
 		for k, v := range outer {
 			s.sigs[k] = v
@@ -226,8 +230,10 @@ func seqKey(i int32) int32  { return -2 - i }
 func markerKey(i int) int32 { return -1000 - int32(i) }
 
 // signalsOf records the signals found in s.sigs, each once, and
-// reports whether the text reads as a discussion about attacks.
-func (d *Detector) signalsOf(s *scratch, norm, folded []byte) (meta bool) {
+// reports whether the text reads as a discussion about attacks. marks,
+// when not nil, are the markers whose trigger occurs in norm, found by
+// the caller in a pass it needed anyway; nil has them found here.
+func (d *Detector) signalsOf(s *scratch, norm, folded []byte, marks []bool) (meta bool) {
 	s.hits = d.phrases.matches(s.hits[:0], folded)
 	if len(s.chain) != len(d.seqs) {
 		s.chain = make([][]int, len(d.seqs))
@@ -253,18 +259,20 @@ func (d *Detector) signalsOf(s *scratch, norm, folded []byte) (meta bool) {
 		}
 		s.sigs[o.sig] = sg
 	}
-	if cap(s.fired) < len(d.markers) {
-		s.fired = make([]bool, len(d.markers))
-	}
-	s.fired = s.fired[:len(d.markers)]
-	clear(s.fired)
-	s.hits = d.triggers.appendHits(s.hits[:0], norm)
-	for _, h := range s.hits {
-		s.fired[d.trigOwner[h.id]] = true
+	if marks == nil {
+		if cap(s.fired) < len(d.markers) {
+			s.fired = make([]bool, len(d.markers))
+		}
+		marks = s.fired[:len(d.markers)]
+		clear(marks)
+		s.hits = d.triggers.appendHits(s.hits[:0], norm)
+		for _, h := range s.hits {
+			marks[d.trigOwner[h.id]] = true
+		}
 	}
 	for i := range d.markers {
 		m := &d.markers[i]
-		if m.triggered && !s.fired[i] {
+		if m.triggered && !marks[i] {
 			continue
 		}
 		if _, seen := s.sigs[markerKey(i)]; !seen && m.re.Match(norm) {

@@ -37,9 +37,11 @@
 // and Katakana edges need none). Patterns match the normalized view
 // case-insensitively, or the raw text when CaseSensitive. Before a
 // pattern runs, a prefilter derived from its syntax tree must pass: a
-// literal every match contains (all such literals are found in one
-// Aho–Corasick pass) and a run of the pattern's alphabet as long as its
-// shortest match.
+// literal every match contains (all such literals, and the detector's
+// marker triggers, are found in one Aho–Corasick pass over the
+// normalized view) and a run of the pattern's alphabet as long as its
+// shortest match. [Rules.Check] builds both views of a message once and
+// shares them, and those passes, with the detector.
 //
 // [Rules.Check] follows Kong's ai-prompt-guard and adds to it: the
 // checked messages are those of RuleSet.Roles (user by default), only the

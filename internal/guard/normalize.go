@@ -3,6 +3,7 @@ package guard
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -62,7 +63,16 @@ func (n *Normalizer) AppendNormalize(dst []byte, s string) []byte {
 }
 
 func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
+	// Eight bytes at a time: any byte from 0x80 sets a high bit.
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if x&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
 			return false
 		}
@@ -130,30 +140,46 @@ func appendLower(dst, src []byte) []byte {
 // holds a line break; leading and trailing white space goes.
 func appendCollapsed(dst []byte, s string) []byte {
 	start := len(dst)
+	// The output is never longer than s: characters are kept or dropped,
+	// and a separator stands for at least one white-space byte.
+	dst = slices.Grow(dst, len(s))
+	out := dst[start : start+len(s)]
+	w := 0
 	space := byte(0) // pending separator
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			i++
-			switch {
-			case c == ' ' || c == '\t':
+			switch k := asciiCollapse[c]; k {
+			case collapseDrop:
+				continue
+			case collapseSpace:
 				if space == 0 {
 					space = ' '
 				}
 				continue
-			case c == '\n':
+			case collapseLine:
 				space = '\n'
 				continue
-			case c < 0x20 || c == 0x7f:
-				continue
-			case c >= 'A' && c <= 'Z':
-				c += 'a' - 'A'
+			default:
+				if space != 0 && w > 0 {
+					out[w] = space
+					w++
+				}
+				space = 0
+				out[w] = k
+				w++
 			}
-			if space != 0 && len(dst) > start {
-				dst = append(dst, space)
+			// A run of plain characters, the common case.
+			for i < len(s) {
+				k := asciiCollapse[s[i]]
+				if k < collapsePlain {
+					break
+				}
+				out[w] = k
+				w++
+				i++
 			}
-			space = 0
-			dst = append(dst, c)
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -170,18 +196,47 @@ func appendCollapsed(dst []byte, s string) []byte {
 			}
 			continue
 		}
-		if space != 0 && len(dst) > start {
-			dst = append(dst, space)
+		if space != 0 && w > 0 {
+			out[w] = space
+			w++
 		}
 		space = 0
-		dst = utf8.AppendRune(dst, r)
+		w += copy(out[w:], s[i-size:i])
 	}
-	return dst
+	return dst[:start+w]
 }
 
+// asciiCollapse is appendCollapsed's view of an ASCII byte: one of the
+// kinds below, or (collapsePlain and above) the byte to write.
+const (
+	collapseDrop  = 1
+	collapseSpace = 2
+	collapseLine  = 3
+	collapsePlain = 4
+)
+
+var asciiCollapse = func() (t [256]byte) {
+	for c := range utf8.RuneSelf {
+		switch {
+		case c == ' ' || c == '\t':
+			t[c] = collapseSpace
+		case c == '\n':
+			t[c] = collapseLine
+		case c < 0x20 || c == 0x7f:
+			t[c] = collapseDrop
+		case c >= 'A' && c <= 'Z':
+			t[c] = byte(c) + 'a' - 'A'
+		default:
+			t[c] = byte(c)
+		}
+	}
+	// Bytes from 0x80 are 0, below collapsePlain: they end a run.
+	return t
+}()
+
 // asciiFold maps each ASCII byte of the normalized view to its folded
-// form; 0 marks a separator.
-var asciiFold = func() (t [utf8.RuneSelf]byte) {
+// form; 0 marks a separator (and every byte from 0x80, which is not ASCII).
+var asciiFold = func() (t [256]byte) {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c] = byte(c)
 	}
@@ -213,29 +268,57 @@ var homoglyphs = map[rune]byte{
 // characters that are neither letters nor digits turned into one space.
 func (n *Normalizer) AppendFold(dst []byte, s string) []byte {
 	start := len(dst)
+	dst = slices.Grow(dst, len(s))
 	sep := false
-	emit := func(c byte) {
-		if sep && len(dst) > start {
-			dst = append(dst, ' ')
+	// ones counts the one-byte words that end just before the current
+	// one; only a run of three or more needs squeezeSpelled.
+	ones, spelled := 0, false
+	word := start // start of the current word
+	// space ends the current word and starts another.
+	space := func() {
+		if len(dst)-word == 1 {
+			if ones++; ones >= 3 {
+				spelled = true
+			}
+		} else {
+			ones = 0
 		}
-		sep = false
-		dst = append(dst, c)
+		dst = append(dst, ' ')
+		word = len(dst)
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			i++
-			if f := asciiFold[c]; f != 0 {
-				emit(f)
-			} else {
+			f := asciiFold[c]
+			if f == 0 {
 				sep = true
+				continue
+			}
+			if sep && len(dst) > start {
+				space()
+			}
+			sep = false
+			dst = append(dst, f)
+			// The rest of the word, the common case.
+			for i < len(s) {
+				f := asciiFold[s[i]]
+				if f == 0 {
+					break
+				}
+				dst = append(dst, f)
+				i++
 			}
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if f, ok := homoglyphs[r]; ok {
 			i += size
-			emit(f)
+			if sep && len(dst) > start {
+				space()
+			}
+			sep = false
+			dst = append(dst, f)
 			continue
 		}
 		p := norm.NFD.PropertiesString(s[i:])
@@ -250,28 +333,112 @@ func (n *Normalizer) AppendFold(dst []byte, s string) []byte {
 			switch {
 			case unicode.Is(unicode.Mn, r) || invisible(r):
 				// Diacritics go, so "ïgnöre" meets "ignore".
+				continue
 			case r < utf8.RuneSelf:
 				if f := asciiFold[r]; f != 0 {
-					emit(f)
+					if sep && len(dst) > start {
+						space()
+					}
+					sep = false
+					dst = append(dst, f)
 				} else {
 					sep = true
 				}
 			case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mc, r):
-				if f, ok := homoglyphs[r]; ok {
-					emit(f)
-					continue
-				}
 				if sep && len(dst) > start {
-					dst = append(dst, ' ')
+					space()
 				}
 				sep = false
-				dst = utf8.AppendRune(dst, r)
+				if f, ok := homoglyphs[r]; ok {
+					dst = append(dst, f)
+				} else {
+					dst = utf8.AppendRune(dst, r)
+				}
 			default:
 				sep = true
 			}
 		}
 	}
+	if len(dst)-word == 1 && ones >= 2 {
+		spelled = true
+	}
+	if !spelled {
+		return dst
+	}
 	return squeezeSpelled(dst, start)
+}
+
+// appendViews appends the normalized view of s to norm and its folded
+// view to folded, like AppendNormalize then AppendFold, in one pass when
+// s is ASCII (found out on the way).
+func (n *Normalizer) appendViews(norm, folded []byte, s string) ([]byte, []byte) {
+	ns, fs := len(norm), len(folded)
+	// Neither view of ASCII text is longer than it (see appendCollapsed
+	// and AppendFold).
+	norm = slices.Grow(norm, len(s))
+	folded = slices.Grow(folded, len(s))
+	no, fo := norm[ns:ns+len(s)], folded[fs:fs+len(s)]
+	w, v := 0, 0
+	space := byte(0) // pending separator of the normalized view
+	sep := false     // pending separator of the folded view
+	ones, spelled, word := 0, false, 0
+	for i := 0; i < len(s); i++ {
+		k := asciiCollapse[s[i]]
+		switch k {
+		case 0:
+			// Not ASCII: the general path, from the start.
+			norm = n.AppendNormalize(norm[:ns], s)
+			return norm, n.AppendFold(folded[:fs], bstr(norm[ns:]))
+		case collapseDrop:
+			continue
+		case collapseSpace:
+			if space == 0 {
+				space = ' '
+			}
+			sep = true
+			continue
+		case collapseLine:
+			space, sep = '\n', true
+			continue
+		}
+		if space != 0 {
+			if w > 0 {
+				no[w] = space
+				w++
+			}
+			space = 0
+		}
+		no[w] = k
+		w++
+		f := asciiFold[k]
+		if f == 0 {
+			sep = true
+			continue
+		}
+		if sep && v > 0 {
+			if v-word == 1 {
+				if ones++; ones >= 3 {
+					spelled = true
+				}
+			} else {
+				ones = 0
+			}
+			fo[v] = ' '
+			v++
+			word = v
+		}
+		sep = false
+		fo[v] = f
+		v++
+	}
+	norm, folded = norm[:ns+w], folded[:fs+v]
+	if v-word == 1 && ones >= 2 {
+		spelled = true
+	}
+	if spelled {
+		folded = squeezeSpelled(folded, fs)
+	}
+	return norm, folded
 }
 
 // squeezeSpelled joins runs of three or more one-letter words in
@@ -322,12 +489,25 @@ const (
 func Decoded(s string) []string {
 	var out []string
 	var buf []byte
-	for i := 0; i < len(s); {
-		if !isB64(s[i]) {
-			i++
+	// i is always at the start of a run of base64 bytes or at a byte
+	// outside the alphabet. A span needs minEncoded bytes, so when the
+	// last byte of that window is outside, the search moves past it at
+	// once: ordinary text is looked at a few bytes a word.
+	for i := 0; i+minEncoded <= len(s); {
+		w := i + minEncoded - 1
+		if !isB64(s[w]) {
+			i = w + 1
 			continue
 		}
-		j := i
+		k := w - 1
+		for k >= i && isB64(s[k]) {
+			k--
+		}
+		if k >= i {
+			i = k + 1
+			continue
+		}
+		j := w + 1
 		for j < len(s) && isB64(s[j]) {
 			j++
 		}
@@ -349,9 +529,15 @@ func Decoded(s string) []string {
 	return out
 }
 
-func isB64(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_'
-}
+func isB64(c byte) bool { return b64Alphabet[c] }
+
+// b64Alphabet holds the bytes of the standard and URL base64 alphabets.
+var b64Alphabet = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_'
+	}
+	return t
+}()
 
 func decodeSpan(dst []byte, span string) ([]byte, error) {
 	if len(span)%2 == 0 && isHex(span) {

@@ -104,6 +104,7 @@ func FuzzNormalize(f *testing.F) {
 		if fo2 := Fold(Normalize(fo)); fo2 != fo {
 			t.Fatalf("fold not idempotent: %q -> %q -> %q", s, fo, fo2)
 		}
-		_ = Decoded(s)
+		require.Equal(t, refDecoded(s), Decoded(s), "decoded %q", s)
+		checkAgainstReference(t, s)
 	})
 }

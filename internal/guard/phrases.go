@@ -23,13 +23,18 @@ func foldPhrase(n *Normalizer, p string) string {
 }
 
 func newPhraseSet(folded []string, owner []int32) *phraseSet {
-	ps := &phraseSet{ac: newACMatcher(folded), owner: owner,
+	ps := &phraseSet{owner: owner,
 		freeStart: make([]bool, len(folded)), freeEnd: make([]bool, len(folded))}
+	anchored := make([]bool, len(folded))
 	for i, p := range folded {
 		first, _ := utf8.DecodeRuneInString(p)
 		last, _ := utf8.DecodeLastRuneInString(p)
 		ps.freeStart[i], ps.freeEnd[i] = unspaced(first), unspaced(last)
+		// The automaton checks the start boundary itself, which keeps it
+		// at its root inside words no phrase starts with.
+		anchored[i] = !ps.freeStart[i] && p != "" && p[0] != ' '
 	}
+	ps.ac = newAnchoredACMatcher(folded, anchored)
 	return ps
 }
 

@@ -48,18 +48,27 @@ func newPrefilter(src string) prefilter {
 // The literal is checked by the caller (one Aho–Corasick pass for all
 // patterns).
 func (pf *prefilter) may(text []byte) bool {
-	if pf.minLen == 0 {
+	m := pf.minLen
+	if m == 0 {
 		return true
 	}
-	run := 0
-	for _, b := range text {
-		if pf.alphabet[b] {
-			if run++; run >= pf.minLen {
-				return true
-			}
-		} else {
-			run = 0
+	// A run of m bytes starting at i or later covers i+m-1; when that
+	// byte is outside the alphabet, the search moves past it at once,
+	// so most of the text is looked at one byte in m.
+	for i := 0; i+m <= len(text); {
+		j := i + m - 1
+		if !pf.alphabet[text[j]] {
+			i = j + 1
+			continue
 		}
+		k := j - 1
+		for k >= i && pf.alphabet[text[k]] {
+			k--
+		}
+		if k < i {
+			return true
+		}
+		i = k + 1
 	}
 	return false
 }

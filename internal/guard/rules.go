@@ -67,8 +67,8 @@ type Rules struct {
 	rules        []compiledRule // deny rules first, then allow rules
 	nDeny        int
 	phrases      *phraseSet // owners index rules
-	lits         *acMatcher // pattern literals; ids index litOwner
-	litOwner     []int      // index in the flat list of patterns
+	lits         *acMatcher // pattern literals, then the detector's triggers
+	litOwner     []int      // by literal id below len: index in the flat list of patterns
 	nPatterns    int
 	roles        roleMask
 	checkHistory bool
@@ -191,6 +191,11 @@ func Compile(rs RuleSet) (*Rules, error) {
 		return nil, errors.Join(errs...)
 	}
 	r.phrases = newPhraseSet(folded, owners)
+	// The detector's triggers are looked for on the same view: one pass
+	// finds both.
+	if r.det != nil {
+		lits = append(lits, r.det.trigLits...)
+	}
 	r.lits = newACMatcher(lits)
 	return r, nil
 }
@@ -269,7 +274,7 @@ func (r *Rules) Check(req *llm.Request) Verdict {
 		raw := messageText(m)
 		r.match(s, raw, bit)
 		if r.det != nil && !detRule {
-			if d := r.det.score(s, raw, s.norm, s.folded); d.Flagged {
+			if d := r.det.score(s, raw, s.norm, s.folded, s.marks); d.Flagged {
 				det, detRule = d, true
 			}
 		}
@@ -314,8 +319,7 @@ func messageText(m llm.Message) string {
 // match marks in s.matched the rules that match one message, and leaves
 // its views in s.norm and s.folded.
 func (r *Rules) match(s *scratch, raw string, bit roleMask) {
-	s.norm = s.n.AppendNormalize(s.norm[:0], raw)
-	s.folded = s.n.AppendFold(s.folded[:0], bstr(s.norm))
+	s.norm, s.folded = s.n.appendViews(s.norm[:0], s.folded[:0], raw)
 	s.hits = r.phrases.matches(s.hits[:0], s.folded)
 	for _, h := range s.hits {
 		if i := r.phrases.owner[h.id]; r.rules[i].roles&bit != 0 {
@@ -327,9 +331,22 @@ func (r *Rules) match(s *scratch, raw string, bit roleMask) {
 	}
 	s.fired = s.fired[:r.nPatterns]
 	clear(s.fired)
+	var nMarks int
+	if r.det != nil {
+		nMarks = len(r.det.markers)
+	}
+	if cap(s.marks) < nMarks {
+		s.marks = make([]bool, nMarks)
+	}
+	s.marks = s.marks[:nMarks]
+	clear(s.marks)
 	s.hits = r.lits.appendHits(s.hits[:0], s.norm)
 	for _, h := range s.hits {
-		s.fired[r.litOwner[h.id]] = true
+		if k := int(h.id) - len(r.litOwner); k < 0 {
+			s.fired[r.litOwner[h.id]] = true
+		} else {
+			s.marks[r.det.trigOwner[k]] = true
+		}
 	}
 	for i := range r.rules {
 		cr := &r.rules[i]
