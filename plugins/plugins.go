@@ -34,7 +34,7 @@ func All(d Deps) []pluginserver.Definition {
 	return []pluginserver.Definition{
 		promptguard.Definition,
 		piimask.New(piimask.Deps{Keyring: d.Keyring, Metrics: d.Metrics}),
-		tokenratelimit.New(tokenratelimit.Deps{Keyring: d.Keyring, Memory: d.Memory}),
+		tokenratelimit.New(tokenratelimit.Deps{Keyring: d.Keyring, Memory: d.Memory, Metrics: d.Metrics}),
 		modelfallback.New(d.Keyring),
 	}
 }

@@ -30,6 +30,7 @@ import (
 type egressCmd struct {
 	keys      *keys
 	memory    *state.Memory
+	reg       *prometheus.Registry // shared with the plugins
 	listen    string
 	admin     string
 	store     string
@@ -103,7 +104,10 @@ func (c *egressCmd) run(ctx context.Context, log *slog.Logger) error {
 	if st != state.Backend(c.memory) {
 		defer st.Close()
 	}
-	reg := prometheus.NewRegistry()
+	reg := c.reg
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	eg, err := egress.New(egress.Options{
 		Keyring:     kr,

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tollgate-ai/tollgate/internal/seal"
 	"github.com/tollgate-ai/tollgate/internal/state"
 	"github.com/tollgate-ai/tollgate/plugins"
@@ -19,10 +21,13 @@ func main() {
 	// One memory backend per process: the plugins' memory policies and the
 	// egress that settles their reservations share it in sidecar mode.
 	mem := state.NewMemory()
-	eg := &egressCmd{keys: k, memory: mem}
+	// One metrics registry too: the plugins' series and egress's are served
+	// together on the sidecar's admin /metrics.
+	reg := prometheus.NewRegistry()
+	eg := &egressCmd{keys: k, memory: mem, reg: reg}
 	p := &pluginserver.Program{
 		Name:       "tollgate",
-		Plugins:    plugins.All(plugins.Deps{Keyring: k.get, Memory: func() (state.Counters, error) { return mem, nil }}),
+		Plugins:    plugins.All(plugins.Deps{Keyring: k.get, Memory: func() (state.Counters, error) { return mem, nil }, Metrics: reg}),
 		Prepare:    k.prepare,
 		ServeFlags: eg.flags,
 		Sidecar:    eg.run,

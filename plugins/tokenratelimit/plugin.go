@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/Kong/go-pdk"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tollgate-ai/tollgate/internal/apierror"
 	"github.com/tollgate-ai/tollgate/internal/egress"
@@ -42,12 +43,21 @@ type Deps struct {
 	Keyring func() (*seal.Keyring, error)
 	// Memory is the process's memory backend (shared with egress in sidecar mode).
 	Memory func() (state.Counters, error)
+	// Metrics gets the decisions counter; nil exports nothing.
+	Metrics prometheus.Registerer
 }
 
 // New returns the plugin definition.
 func New(d Deps) pluginserver.Definition {
+	m := decisions(d.Metrics)
 	return pluginserver.Define(pluginserver.Meta{Name: Name, Version: "0.1.0", Priority: Priority},
-		func(c *Config) (*handler, error) { return compile(c, d) })
+		func(c *Config) (*handler, error) {
+			h, err := compile(c, d)
+			if h != nil {
+				h.decisions = m
+			}
+			return h, err
+		})
 }
 
 type handler struct {
@@ -59,6 +69,14 @@ type handler struct {
 	local    state.Counters // the process's memory, counting while Redis is down
 	closer   func() error
 	kr       *seal.Keyring
+	// decisions counts outcomes (never a subject: consumers are unbounded).
+	decisions *prometheus.CounterVec
+}
+
+func (h *handler) count(outcome string) {
+	if h.decisions != nil {
+		h.decisions.WithLabelValues(outcome).Inc()
+	}
 }
 
 // limits is one set of windows and the scope of its counters.
@@ -176,6 +194,7 @@ func (h *handler) Access(kong *pdk.PDK) error {
 		}
 	}
 	if cost > lim.minLimit && !h.cfg.Shadow {
+		h.count(outcomeTooLarge)
 		return apierror.TooLarge("tokens_exceed_limit", fmt.Sprintf("the request needs %d tokens, more than a window allows (%d)", cost, lim.minLimit))
 	}
 	subject, err := h.subject(kong)
@@ -193,8 +212,10 @@ func (h *handler) Access(kong *pdk.PDK) error {
 	degraded := false
 	if err != nil {
 		if !errors.Is(err, state.ErrUnavailable) || !h.cfg.FaultTolerant {
+			h.count(outcomeUnavailable)
 			return apierror.Upstream(http.StatusServiceUnavailable, "token rate limit counters are unavailable")
 		}
+		h.count(outcomeDegraded)
 		kong.Log.Warn("tollgate-token-rate-limit: counters unavailable, counting locally")
 		if h.local == nil {
 			return kong.Response.SetHeader(HeaderDegraded, "true")
@@ -213,6 +234,7 @@ func (h *handler) Access(kong *pdk.PDK) error {
 		headers[HeaderDegraded] = []string{"true"}
 	}
 	if !dec.Allowed && !h.cfg.Shadow {
+		h.count(outcomeLimited)
 		e := apierror.RateLimited(h.cfg.ErrorMessage, dec.RetryAfter)
 		if e.Headers == nil {
 			e.Headers = http.Header{}
@@ -223,6 +245,7 @@ func (h *handler) Access(kong *pdk.PDK) error {
 		return e
 	}
 	if !dec.Allowed {
+		h.count(outcomeShadow)
 		return h.setHeaders(kong, headers) // shadow: nothing was reserved
 	}
 	tokensRes := h.reservation(policy, lim.windows, subject, cost, at, nil)
@@ -242,12 +265,14 @@ func (h *handler) Access(kong *pdk.PDK) error {
 		bdec, err := counters.Reserve(ctx, subject+"|usd", h.budgets, spend)
 		if err != nil && !(errors.Is(err, state.ErrUnavailable) && h.cfg.FaultTolerant) {
 			_ = counters.Adjust(ctx, subject, lim.windows, -cost, at)
+			h.count(outcomeUnavailable)
 			return apierror.Upstream(http.StatusServiceUnavailable, "spend budget counters are unavailable")
 		}
 		if err == nil {
 			if !bdec.Allowed && !h.cfg.Shadow {
 				// Give the tokens back: the request does not go on.
 				_ = counters.Adjust(ctx, subject, lim.windows, -cost, at)
+				h.count(outcomeBudget)
 				return apierror.QuotaExceeded("spend budget exceeded", bdec.RetryAfter)
 			}
 			if bdec.Allowed {
@@ -258,6 +283,9 @@ func (h *handler) Access(kong *pdk.PDK) error {
 	}
 	if err := h.setHeaders(kong, headers); err != nil {
 		return err
+	}
+	if !degraded {
+		h.count(outcomeAllowed)
 	}
 	return h.handOff(kong, res)
 }
