@@ -89,7 +89,7 @@ func New(opts Options) (*Client, error) {
 }
 
 type request struct {
-	Text           string   `json:"text"`
+	Text           any      `json:"text"` // a string, or a list of strings for a batch
 	Language       string   `json:"language"`
 	Entities       []string `json:"entities,omitempty"`
 	ScoreThreshold float64  `json:"score_threshold,omitempty"`
@@ -111,6 +111,48 @@ func (c *Client) Analyze(ctx context.Context, text string) ([]pii.Finding, error
 	if text == "" {
 		return nil, nil // Presidio refuses an empty text; there is nothing to find
 	}
+	b, err := c.call(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	return Decode(b, text)
+}
+
+// AnalyzeBatch analyzes several texts in one call (Presidio's batch form,
+// text as a list) and returns the findings of each, as Analyze would.
+func (c *Client) AnalyzeBatch(ctx context.Context, texts []string) ([][]pii.Finding, error) {
+	out := make([][]pii.Finding, len(texts))
+	var ask []string
+	var at []int
+	for i, t := range texts {
+		if t != "" {
+			ask = append(ask, t)
+			at = append(at, i)
+		}
+	}
+	if len(ask) == 0 {
+		return out, nil
+	}
+	b, err := c.call(ctx, ask)
+	if err != nil {
+		return nil, err
+	}
+	var lists []json.RawMessage
+	if err := json.Unmarshal(b, &lists); err != nil || len(lists) != len(ask) {
+		return nil, fmt.Errorf("%w: batch answer is not one list per text", ErrUnavailable)
+	}
+	for k, raw := range lists {
+		fs, err := Decode(raw, ask[k])
+		if err != nil {
+			return nil, err
+		}
+		out[at[k]] = fs
+	}
+	return out, nil
+}
+
+// call posts text (a string or a list) and returns the 200 answer's body.
+func (c *Client) call(ctx context.Context, text any) ([]byte, error) {
 	body, err := json.Marshal(request{Text: text, Language: c.opts.Language, Entities: c.opts.Entities, ScoreThreshold: c.opts.ScoreThreshold})
 	if err != nil {
 		return nil, fmt.Errorf("presidio: encode request: %w", err)
@@ -140,7 +182,7 @@ func (c *Client) Analyze(ctx context.Context, text string) ([]pii.Finding, error
 	if len(b) > MaxResponse {
 		return nil, fmt.Errorf("%w: answer larger than %d bytes", ErrUnavailable, MaxResponse)
 	}
-	return Decode(b, text)
+	return b, nil
 }
 
 // callError keeps the cause of a failed call without its URL.

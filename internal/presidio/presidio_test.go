@@ -53,6 +53,20 @@ func TestAnalyzeConvertsCodePointOffsets(t *testing.T) {
 	}
 }
 
+func TestAnalyzeBatch(t *testing.T) {
+	srv := presidiotest.New()
+	defer srv.Close()
+	got, err := client(t, srv.URL).AnalyzeBatch(context.Background(), []string{"Jane", "", "to Paris", "nobody"})
+	require.NoError(t, err)
+	require.Equal(t, [][]pii.Finding{
+		{{Type: "PERSON", Start: 0, End: 4, Score: presidiotest.Score}},
+		nil,
+		{{Type: "LOCATION", Start: 3, End: 8, Score: presidiotest.Score}},
+		nil,
+	}, got)
+	require.Equal(t, 1, srv.Requests(), "one call for the batch")
+}
+
 func TestOptionsAreSent(t *testing.T) {
 	srv := presidiotest.New()
 	defer srv.Close()

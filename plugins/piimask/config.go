@@ -29,6 +29,7 @@ type Config struct {
 	Roles           []string       `json:"roles" kong:"type=set,default=[\"system\",\"developer\",\"user\",\"assistant\",\"tool\"],elements.one_of=system|developer|user|assistant|tool" desc:"Roles whose messages are scanned; assistant history is scanned because clients send restored answers back."`
 	Fields          []string       `json:"fields" kong:"type=set,default=[\"text\",\"tool_arguments\",\"tool_results\",\"prompt\"],elements.one_of=text|tool_arguments|tool_results|prompt" desc:"Parts of the request that are scanned: message text, tool call arguments, tool results, legacy completions prompt and suffix."`
 	HashKey         string         `json:"hash_key" kong:"referenceable,encrypted" desc:"Secret key of the hash action's HMAC-SHA256; required when any action is hash."`
+	Analyzer        Analyzer       `json:"analyzer" desc:"An optional Microsoft Presidio Analyzer for names, places and other entities patterns cannot find."`
 	Response        Response       `json:"response" desc:"What egress does to the answer."`
 	MaxPlaceholders int            `json:"max_placeholders" kong:"default=256,between=1:10000" desc:"Most distinct tokenized values per request; values beyond it are redacted instead."`
 	AuditHeader     bool           `json:"audit_header" kong:"default=false" desc:"Add X-Tollgate-PII-Found (types and counts, never values) to the response."`
@@ -47,6 +48,17 @@ type CustomEntity struct {
 	Name     string   `json:"name" kong:"required,len_max=40,match=^[A-Z][A-Z0-9_]*$" desc:"Type name, used in placeholders and headers; not a built-in type."`
 	Patterns []string `json:"patterns" kong:"elements.len_min=1,elements.is_regex" desc:"RE2 regular expressions whose matches are of this type."`
 	Words    []string `json:"words" kong:"elements.len_min=1" desc:"Dictionary words (such as project code names) matched case-insensitively on word boundaries."`
+}
+
+// Analyzer is a Presidio Analyzer whose findings are merged with the
+// built-in detectors'.
+type Analyzer struct {
+	URL            string   `json:"url" kong:"match=^https?://" desc:"Base URL of the analyzer (POST <url>/analyze); unset means no analyzer."`
+	Timeout        int      `json:"timeout" kong:"default=2000,between=1:60000" desc:"Milliseconds to wait for the analyzer per request."`
+	Language       string   `json:"language" kong:"default=en,len_min=2,len_max=16" desc:"Language of the prompts, as the analyzer names it."`
+	ScoreThreshold float64  `json:"score_threshold" kong:"default=0.5,between=0:1" desc:"Analyzer results scoring below this are ignored."`
+	Entities       []string `json:"entities" kong:"type=set,elements.match=^[A-Z][A-Z0-9_]*$" desc:"Presidio entity types to ask for (PERSON, LOCATION, …); unset asks for all."`
+	FaultTolerant  bool     `json:"fault_tolerant" kong:"default=false" desc:"When the analyzer fails, go on with the built-in findings (true) or refuse the request with 503 (false)."`
 }
 
 // Response configures the response side, done by egress.
@@ -90,8 +102,8 @@ func (c *Config) Validate() error {
 	seen := map[string]bool{}
 	for i, e := range c.Entities {
 		p := fmt.Sprintf("config.entities[%d]", i)
-		if !builtin(e.Type) && !custom[e.Type] {
-			errs = append(errs, fmt.Errorf("%s.type: %q is neither a built-in type nor a custom entity", p, e.Type))
+		if !builtin(e.Type) && !custom[e.Type] && c.Analyzer.URL == "" {
+			errs = append(errs, fmt.Errorf("%s.type: %q is neither a built-in type nor a custom entity (and no analyzer is configured)", p, e.Type))
 		}
 		if seen[e.Type] {
 			errs = append(errs, fmt.Errorf("%s.type: %q is given more than once", p, e.Type))

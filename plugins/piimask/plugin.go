@@ -1,12 +1,14 @@
 package piimask
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"sort"
 	"strconv"
@@ -21,6 +23,7 @@ import (
 	"github.com/tollgate-ai/tollgate/internal/apierror"
 	"github.com/tollgate-ai/tollgate/internal/llm"
 	"github.com/tollgate-ai/tollgate/internal/pii"
+	"github.com/tollgate-ai/tollgate/internal/presidio"
 	"github.com/tollgate-ai/tollgate/internal/reqctx"
 	"github.com/tollgate-ai/tollgate/internal/seal"
 	"github.com/tollgate-ai/tollgate/internal/unmask"
@@ -38,6 +41,10 @@ const Priority = 795
 // HeaderFound lists the types found and their counts (never values), as
 // CREDIT_CARD=1,EMAIL=2: always in shadow mode, else with audit_header.
 const HeaderFound = "X-Tollgate-PII-Found"
+
+// HeaderDegraded says the analyzer failed and only the built-in detectors
+// ran (analyzer.fault_tolerant).
+const HeaderDegraded = "X-Tollgate-PII-Degraded"
 
 // Error codes of the plugin's answers.
 const (
@@ -78,7 +85,11 @@ type handler struct {
 	kr      *seal.Keyring
 	redact  *unmask.Redact
 	counter *prometheus.CounterVec
-	hashKey []byte
+	// analyzer, when set, adds Presidio's findings; allow holds the
+	// allow-listed values (folded) it must not report.
+	analyzer *presidio.Client
+	allow    map[string]bool
+	hashKey  []byte
 }
 
 var (
@@ -159,6 +170,18 @@ func compile(c *Config, d Deps) (*handler, error) {
 			return nil, fmt.Errorf("sealing key (needed by tokenize and response.redact): %w", err)
 		}
 		h.kr = kr
+	}
+	if c.Analyzer.URL != "" {
+		a, err := presidio.New(presidio.Options{URL: c.Analyzer.URL, Timeout: time.Duration(c.Analyzer.Timeout) * time.Millisecond,
+			Language: c.Analyzer.Language, ScoreThreshold: c.Analyzer.ScoreThreshold, Entities: c.Analyzer.Entities})
+		if err != nil {
+			return nil, fmt.Errorf("analyzer: %w", err)
+		}
+		h.analyzer = a
+		h.allow = map[string]bool{}
+		for _, v := range c.AllowValues {
+			h.allow[strings.ToLower(v)] = true
+		}
 	}
 	if d.Metrics != nil {
 		if h.counter, err = entitiesCounter(d.Metrics); err != nil {
@@ -292,8 +315,33 @@ func (h *handler) Access(kong *pdk.PDK) error {
 		text string
 	}
 	var edits []edit
-	for _, seg := range h.segments(req.LLM) {
+	segs := h.segments(req.LLM)
+	var analyzed [][]pii.Finding
+	if h.analyzer != nil {
+		texts := make([]string, len(segs))
+		for i, seg := range segs {
+			texts[i] = seg.text
+		}
+		analyzed, err = h.analyzer.AnalyzeBatch(context.Background(), texts)
+		if err != nil {
+			if !h.cfg.Analyzer.FaultTolerant {
+				kong.Log.Err("tollgate-pii-mask: analyzer unavailable, refusing (fault_tolerant is off): ", err.Error())
+				h.count("ANALYZER", "unavailable", 1)
+				return &apierror.Error{Status: http.StatusServiceUnavailable, Type: apierror.TypeServer, Code: CodeUnavailable, Message: "the personal data analyzer is unavailable"}
+			}
+			kong.Log.Warn("tollgate-pii-mask: analyzer unavailable, built-in detectors only: ", err.Error())
+			h.count("ANALYZER", "degraded", 1)
+			if err := kong.Response.SetHeader(HeaderDegraded, "analyzer"); err != nil {
+				return err
+			}
+			analyzed = nil
+		}
+	}
+	for i, seg := range segs {
 		fs := h.scanner.Scan(seg.text)
+		if analyzed != nil && len(analyzed[i]) > 0 {
+			fs = presidio.Resolve(append(fs, h.allowed(seg.text, analyzed[i])...))
+		}
 		if len(fs) == 0 {
 			continue
 		}
@@ -366,6 +414,21 @@ func (h *handler) Access(kong *pdk.PDK) error {
 		return kong.Response.SetHeader(HeaderFound, found)
 	}
 	return nil
+}
+
+// allowed drops the analyzer's findings of allow-listed values (the
+// built-in scanner applies the list itself).
+func (h *handler) allowed(text string, fs []pii.Finding) []pii.Finding {
+	if len(h.allow) == 0 {
+		return fs
+	}
+	out := fs[:0:0]
+	for _, f := range fs {
+		if !h.allow[strings.ToLower(text[f.Start:f.End])] {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func (h *handler) count(typ, action string, n int) {
