@@ -32,7 +32,7 @@ func All(d Deps) []pluginserver.Definition {
 	// The other feature plugins (opa, semantic-cache) register
 	// here as they land.
 	return []pluginserver.Definition{
-		promptguard.Definition,
+		promptguard.New(promptguard.Deps{Metrics: d.Metrics}),
 		piimask.New(piimask.Deps{Keyring: d.Keyring, Metrics: d.Metrics}),
 		tokenratelimit.New(tokenratelimit.Deps{Keyring: d.Keyring, Memory: d.Memory, Metrics: d.Metrics}),
 		modelfallback.New(d.Keyring),

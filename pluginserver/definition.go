@@ -65,6 +65,38 @@ var phaseOrder = []string{"Certificate", "Rewrite", "Access", "Response", "Prere
 // they are not part of the plugin's schema.
 var kongKeys = []string{"__plugin_id", "__ws_id", "__key__", "__seq__", "route_id", "service_id", "consumer_id", "consumer_group_id", "plugin_instance_name"}
 
+// Scope is where Kong attached a plugin instance, read from the keys Kong
+// adds to the config it sends (protocol spec §3.2). A field is "" when the
+// instance is not scoped that way (a global plugin has none).
+type Scope struct {
+	PluginID        string
+	RouteID         string
+	ServiceID       string
+	ConsumerID      string
+	ConsumerGroupID string
+}
+
+// Scoped is implemented by a config (through a pointer receiver) that
+// wants its instance's Scope, such as a rate limiter keeping the counters
+// of instances on different routes apart, as Kong's own do. SetScope is
+// called after decoding, before Validate.
+type Scoped interface{ SetScope(Scope) }
+
+func scopeOf(in map[string]any) Scope {
+	str := func(k string) string {
+		switch v := in[k].(type) {
+		case string:
+			return v
+		case map[string]any: // {"id": …}, as Kong writes foreign keys
+			s, _ := v["id"].(string)
+			return s
+		}
+		return ""
+	}
+	return Scope{PluginID: str("__plugin_id"), RouteID: str("route_id"), ServiceID: str("service_id"),
+		ConsumerID: str("consumer_id"), ConsumerGroupID: str("consumer_group_id")}
+}
+
 type definition[C any, H any] struct {
 	meta   Meta
 	build  func(*C) (H, error)
@@ -132,6 +164,7 @@ func (d *definition[C, H]) Start(raw []byte) (*Instance, error) {
 	if in == nil {
 		in = map[string]any{}
 	}
+	scope := scopeOf(in)
 	for _, k := range kongKeys {
 		delete(in, k)
 	}
@@ -146,6 +179,9 @@ func (d *definition[C, H]) Start(raw []byte) (*Instance, error) {
 	cfg := new(C)
 	if err := json.Unmarshal(buf, cfg); err != nil {
 		return nil, &ConfigError{Plugin: d.meta.Name, Err: fmt.Errorf("decode config: %w", err)}
+	}
+	if sc, ok := any(cfg).(Scoped); ok {
+		sc.SetScope(scope)
 	}
 	if v, ok := any(cfg).(interface{ Validate() error }); ok {
 		if err := v.Validate(); err != nil {

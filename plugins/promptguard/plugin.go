@@ -1,12 +1,14 @@
 package promptguard
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/Kong/go-pdk"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tollgate-ai/tollgate/internal/apierror"
 	"github.com/tollgate-ai/tollgate/internal/guard"
@@ -40,14 +42,56 @@ const (
 	CodeMaxTokens       = "max_tokens_too_large"
 )
 
-// Definition is the plugin.
-var Definition = pluginserver.Define(pluginserver.Meta{Name: Name, Version: "0.1.0", Priority: Priority}, compile)
+// Definition is the plugin without metrics.
+var Definition = New(Deps{})
+
+// Deps are what instances share with the rest of the process.
+type Deps struct {
+	// Metrics gets the decisions counter; nil exports nothing.
+	Metrics prometheus.Registerer
+}
+
+// New returns the plugin definition.
+func New(d Deps) pluginserver.Definition {
+	m := decisions(d.Metrics)
+	return pluginserver.Define(pluginserver.Meta{Name: Name, Version: "0.1.0", Priority: Priority},
+		func(c *Config) (*handler, error) {
+			h, err := compile(c)
+			if h != nil {
+				h.decisions = m
+			}
+			return h, err
+		})
+}
+
+// decisions counts what the guard did by error code and action (block,
+// flag, log, shadow); never the rule's text or the prompt.
+func decisions(r prometheus.Registerer) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tollgate_prompt_guard_decisions_total",
+		Help: "Prompts the guard refused or reported, by error code and action (block, flag, log, shadow).",
+	}, []string{"code", "action"})
+	if r == nil {
+		return c
+	}
+	if err := r.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+				return existing
+			}
+		}
+	}
+	return c
+}
 
 type handler struct {
 	cfg   Config
 	rules *guard.Rules
 	det   *guard.Detector
 	roles map[string]bool
+
+	decisions *prometheus.CounterVec
 }
 
 func compile(c *Config) (*handler, error) {
@@ -108,8 +152,10 @@ func (h *handler) Access(kong *pdk.PDK) error {
 			case "block":
 				return h.refuse(kong, apierror.BadRequest(CodeInjection, "the prompt looks like a prompt-injection attempt ("+joinCategories(d.Categories)+")"), rule)
 			case "flag":
+				h.decisions.WithLabelValues(CodeInjection, "flag").Inc()
 				return kong.Response.SetHeader(HeaderVerdict, "flagged:"+rule)
 			default:
+				h.decisions.WithLabelValues(CodeInjection, "log").Inc()
 				kong.Log.Notice("tollgate-prompt-guard: injection detected (not blocked) categories=", joinCategories(d.Categories))
 			}
 		}
@@ -128,9 +174,11 @@ func (h *handler) allowNames() string {
 // refuse answers with e, or in shadow mode only reports it.
 func (h *handler) refuse(kong *pdk.PDK, e *apierror.Error, rule string) error {
 	if h.cfg.Shadow {
+		h.decisions.WithLabelValues(e.Code, "shadow").Inc()
 		kong.Log.Notice("tollgate-prompt-guard: shadow, would refuse rule=", rule, " code=", e.Code)
 		return kong.Response.SetHeader(HeaderVerdict, "shadow:"+rule)
 	}
+	h.decisions.WithLabelValues(e.Code, "block").Inc()
 	return e
 }
 

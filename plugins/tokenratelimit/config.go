@@ -6,15 +6,21 @@ import (
 	"path"
 
 	"github.com/tollgate-ai/tollgate/internal/state"
+	"github.com/tollgate-ai/tollgate/pluginserver"
 )
 
 // Config is tollgate-token-rate-limit's Kong schema.
 type Config struct {
+	// scope is where Kong attached the instance: counters of instances on
+	// different routes or services are kept apart, as in Kong's
+	// rate-limiting.
+	scope pluginserver.Scope
+
 	Windows             []Window           `json:"windows" kong:"required,len_min=1,len_max=8" desc:"Token windows checked on every request; a request must fit in all of them."`
 	Models              []ModelLimit       `json:"models" kong:"len_max=32" desc:"Per-model windows: the first entry whose glob matches the request's model is used instead of windows, with counters of its own."`
 	Budgets             []Budget           `json:"budgets" kong:"len_max=8" desc:"Spend windows in US dollars, priced with prices; a request must fit in them as in the token windows."`
 	Prices              []Price            `json:"prices" kong:"len_max=64" desc:"Price per million tokens by model glob, first match wins; a model without a price is not charged to budgets."`
-	LimitBy             string             `json:"limit_by" kong:"default=consumer,one_of=consumer|credential|ip|header|path|service|route" desc:"Whom the limits count for; without a consumer or credential Kong's rule applies and the client IP is used."`
+	LimitBy             string             `json:"limit_by" kong:"default=consumer,one_of=consumer|credential|consumer_group|ip|header|path|service|route" desc:"Whom the limits count for; consumer_group shares one count among the consumers of the group the instance is scoped to; without a consumer or credential Kong's rule applies and the client IP is used."`
 	HeaderName          string             `json:"header_name" kong:"len_min=1" desc:"Request header whose value is the subject when limit_by is header."`
 	ExpectedCompletion  int                `json:"expected_completion" kong:"default=256,between=0:1000000" desc:"Completion tokens reserved when the request sets no max_tokens; reconciled with the real usage."`
 	Policy              string             `json:"policy" kong:"default=memory,one_of=memory|redis" desc:"Where the counters live: memory (this node) or redis (every node)."`
@@ -73,6 +79,9 @@ func (w Window) windowName() string {
 	}
 	return fmt.Sprintf("%ds", w.Size)
 }
+
+// SetScope implements pluginserver.Scoped.
+func (c *Config) SetScope(s pluginserver.Scope) { c.scope = s }
 
 // Validate checks what the schema cannot express.
 func (c *Config) Validate() error {

@@ -69,6 +69,9 @@ type handler struct {
 	local    state.Counters // the process's memory, counting while Redis is down
 	closer   func() error
 	kr       *seal.Keyring
+	// scopeKey prefixes every subject with the instance's route and
+	// service, so that instances attached to different ones count apart.
+	scopeKey string
 	// decisions counts outcomes (never a subject: consumers are unbounded).
 	decisions *prometheus.CounterVec
 }
@@ -126,6 +129,9 @@ func compile(c *Config, d Deps) (*handler, error) {
 		return nil, fmt.Errorf("sealing key: %w", err)
 	}
 	h := &handler{cfg: *c, kr: kr, def: newLimits("", c.Windows)}
+	if sc := c.scope; sc.RouteID != "" || sc.ServiceID != "" {
+		h.scopeKey = "route:" + sc.RouteID + "|service:" + sc.ServiceID + "|"
+	}
 	for _, m := range c.Models {
 		h.models = append(h.models, newLimits(m.Model, m.Windows))
 	}
@@ -353,7 +359,13 @@ func (h *handler) handOff(kong *pdk.PDK, res []*egress.Reservation) error {
 // client IP when there is no consumer, credential or header value.
 func (h *handler) subject(kong *pdk.PDK) (string, error) {
 	var v string
-	switch h.cfg.LimitBy {
+	by := h.cfg.LimitBy
+	if by == "consumer_group" {
+		if v = h.cfg.scope.ConsumerGroupID; v == "" {
+			by = "consumer" // not scoped to a group: each consumer counts alone
+		}
+	}
+	switch by {
 	case "consumer":
 		if c, err := kong.Client.GetConsumer(); err == nil {
 			v = c.Id
@@ -375,7 +387,6 @@ func (h *handler) subject(kong *pdk.PDK) (string, error) {
 			v = r.Id
 		}
 	}
-	by := h.cfg.LimitBy
 	if v == "" {
 		ip, err := kong.Client.GetForwardedIp()
 		if err != nil {
@@ -383,7 +394,7 @@ func (h *handler) subject(kong *pdk.PDK) (string, error) {
 		}
 		by, v = "ip", ip
 	}
-	return by + ":" + v, nil
+	return h.scopeKey + by + ":" + v, nil
 }
 
 // headers are Kong-style X-AI-RateLimit-* per window and the IETF
