@@ -621,10 +621,12 @@ func (x *exchange) stream(t PlanTarget, ad provider.Adapter, resp *http.Response
 	if ceiling > 0 {
 		prompt = x.e.count(model, x.call.Req.Text())
 	}
+	rewriteFailed := false
 	write := func(b []byte) bool {
 		if rw != nil {
 			var err error
 			if b, err = rw.Event(b); err != nil {
+				rewriteFailed = true
 				return false
 			}
 			if len(b) == 0 {
@@ -652,7 +654,7 @@ func (x *exchange) stream(t PlanTarget, ad provider.Adapter, resp *http.Response
 	// A rewrite that fails ends the stream with an SSE error rather than
 	// pass on an event it could not check (fail closed).
 	checked := func(ok bool) bool {
-		if !ok && rw != nil && streamErr == "" {
+		if !ok && rewriteFailed && streamErr == "" {
 			streamErr = "pii_unreadable"
 			_, _ = x.w.Write(piiUnreadableEvent)
 			if fl != nil {

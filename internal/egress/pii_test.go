@@ -170,3 +170,20 @@ func egressSeal(r *rig, p *egress.Plan, id string) (map[string]string, error) {
 	}
 	return map[string]string{egress.HeaderRequestID: id, egress.HeaderPlan: v}, nil
 }
+
+func TestPIIUnreadableStreamEventEndsTheStream(t *testing.T) {
+	r := newRig(t)
+	stream := "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello <EMAIL_1> and more words\"},\"finish_reason\":null}]}\n\n" +
+		"data: {\"choices\":[{\"delta\":{\"content\":\"leak@evil.example <\"}}\n\n" +
+		"data: [DONE]\n\n"
+	r.llm.Always(fakellm.Behavior{Status: 200, Body: []byte(stream), Header: http.Header{"Content-Type": {"text/event-stream"}}})
+	resp := r.post(t, r.plan(r.target("a", "openai", "gpt-4o-mini")), "id-1", strings.Replace(maskedPrompt, "%s", "true", 1),
+		unmask.Header, r.piiHandOff(t, "id-1", handOff()))
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Contains(t, string(body), "jane.doe@example.com", "the first event was checked and sent")
+	require.Contains(t, string(body), `"code":"pii_unreadable"`)
+	require.NotContains(t, string(body), "leak@evil.example")
+	require.NotContains(t, string(body), "[DONE]", "the stream ends at the error")
+}

@@ -65,7 +65,8 @@ type Behavior struct {
 	// Match restricts the behaviour to requests it returns true for.
 	Match func(Request) bool
 
-	// Status with Body answers with exactly that raw response. Status alone
+	// Status with Body answers with exactly that raw response (its
+	// Content-Type sniffed unless Header gives one). Status alone
 	// with Error unset picks the ErrorKind for that status.
 	Status int
 	Body   []byte
@@ -212,7 +213,9 @@ func (ex *exchange) serve() {
 	}
 	if b.Status != 0 && len(b.Body) > 0 {
 		ex.setHeaders()
-		ex.w.Header().Set("Content-Type", sniffContentType(b.Body))
+		if b.Header.Get("Content-Type") == "" {
+			ex.w.Header().Set("Content-Type", sniffContentType(b.Body))
+		}
 		ex.writeBody(b.Status, b.Body)
 		return
 	}
