@@ -21,6 +21,7 @@ import (
 	"github.com/tollgate-ai/tollgate/internal/fakellm"
 	"github.com/tollgate-ai/tollgate/internal/seal"
 	"github.com/tollgate-ai/tollgate/internal/state"
+	"github.com/tollgate-ai/tollgate/internal/unmask"
 )
 
 // BenchmarkEgress compares egress with a bare httputil.ReverseProxy in
@@ -56,7 +57,10 @@ func BenchmarkEgress(b *testing.B) {
 	var seq atomic.Int64
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, DisableCompression: true}}
 
-	send := func(b *testing.B, base string, sealed bool, body string) *http.Response {
+	// The PII arm also hands egress a placeholder map and asks it to redact
+	// model-written PII, as tollgate-pii-mask does.
+	piiHandOff := &unmask.HandOff{Restore: map[string]string{"<EMAIL_1>": "jane.doe@example.com"}, Redact: &unmask.Redact{}}
+	send := func(b *testing.B, base string, sealed, pii bool, body string) *http.Response {
 		req, _ := http.NewRequest("POST", base+"/v1/chat/completions", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		if sealed {
@@ -67,6 +71,13 @@ func BenchmarkEgress(b *testing.B) {
 			}
 			req.Header.Set(egress.HeaderRequestID, id)
 			req.Header.Set(egress.HeaderPlan, v)
+			if pii {
+				h, err := unmask.Seal(kr, id, piiHandOff, time.Minute)
+				if err != nil {
+					b.Fatal(err)
+				}
+				req.Header.Set(unmask.Header, h)
+			}
 		}
 		resp, err := client.Do(req)
 		if err != nil {
@@ -81,17 +92,17 @@ func BenchmarkEgress(b *testing.B) {
 	const body = `{"model":"gpt-4o-mini","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hello benchmark, tell me something."}]}`
 	const stream = `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Hello benchmark, tell me something."}]}`
 	arms := []struct {
-		name   string
-		base   string
-		sealed bool
-	}{{"bare", bareSrv.URL, false}, {"egress", egSrv.URL, true}}
+		name        string
+		base        string
+		sealed, pii bool
+	}{{"bare", bareSrv.URL, false, false}, {"egress", egSrv.URL, true, false}, {"egress+pii", egSrv.URL, true, true}}
 
 	for _, arm := range arms {
 		b.Run("request/"+arm.name, func(b *testing.B) {
 			lat := make([]time.Duration, 0, 1024)
 			for b.Loop() {
 				start := time.Now()
-				resp := send(b, arm.base, arm.sealed, body)
+				resp := send(b, arm.base, arm.sealed, arm.pii, body)
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				lat = append(lat, time.Since(start))
@@ -106,7 +117,7 @@ func BenchmarkEgress(b *testing.B) {
 			defer func() { b.ReportMetric(float64(broken), "broken-streams") }()
 			for b.Loop() {
 				start := time.Now()
-				resp := send(b, arm.base, arm.sealed, stream)
+				resp := send(b, arm.base, arm.sealed, arm.pii, stream)
 				rd := bufio.NewReader(resp.Body)
 				if _, err := rd.ReadString('\n'); err != nil {
 					// httputil.ReverseProxy now and then loses its upstream
@@ -131,7 +142,7 @@ func BenchmarkEgress(b *testing.B) {
 			b.SetParallelism(max(1, 64/max(1, testingProcs())))
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					resp := send(b, arm.base, arm.sealed, body)
+					resp := send(b, arm.base, arm.sealed, arm.pii, body)
 					_, _ = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 				}
