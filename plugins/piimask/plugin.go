@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
@@ -22,6 +21,7 @@ import (
 
 	"github.com/tollgate-ai/tollgate/internal/apierror"
 	"github.com/tollgate-ai/tollgate/internal/llm"
+	"github.com/tollgate-ai/tollgate/internal/metrics"
 	"github.com/tollgate-ai/tollgate/internal/pii"
 	"github.com/tollgate-ai/tollgate/internal/presidio"
 	"github.com/tollgate-ai/tollgate/internal/reqctx"
@@ -92,32 +92,12 @@ type handler struct {
 	hashKey  []byte
 }
 
-var (
-	metricsMu   sync.Mutex
-	metricsByRg = map[prometheus.Registerer]*prometheus.CounterVec{}
-)
-
-// entitiesCounter registers the counter once per registry; several
-// instances share it.
+// entitiesCounter is the counter every instance of a registry shares.
 func entitiesCounter(r prometheus.Registerer) (*prometheus.CounterVec, error) {
-	metricsMu.Lock()
-	defer metricsMu.Unlock()
-	if c := metricsByRg[r]; c != nil {
-		return c, nil
-	}
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+	return metrics.CounterVec(r, prometheus.CounterOpts{
 		Name: "tollgate_pii_entities_total",
 		Help: "Personal data entities found in prompts, by type and the action taken (or shadow).",
-	}, []string{"type", "action"})
-	if err := r.Register(c); err != nil {
-		are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err)
-		if !ok {
-			return nil, err
-		}
-		c = are.ExistingCollector.(*prometheus.CounterVec)
-	}
-	metricsByRg[r] = c
-	return c, nil
+	}, "type", "action")
 }
 
 func compile(c *Config, d Deps) (*handler, error) {

@@ -1,7 +1,6 @@
 package promptguard
 
 import (
-	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/tollgate-ai/tollgate/internal/apierror"
 	"github.com/tollgate-ai/tollgate/internal/guard"
 	"github.com/tollgate-ai/tollgate/internal/llm"
+	"github.com/tollgate-ai/tollgate/internal/metrics"
 	"github.com/tollgate-ai/tollgate/internal/reqctx"
 	"github.com/tollgate-ai/tollgate/internal/tokens"
 	"github.com/tollgate-ai/tollgate/pluginserver"
@@ -67,20 +67,14 @@ func New(d Deps) pluginserver.Definition {
 // decisions counts what the guard did by error code and action (block,
 // flag, log, shadow); never the rule's text or the prompt.
 func decisions(r prometheus.Registerer) *prometheus.CounterVec {
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+	opts := prometheus.CounterOpts{
 		Name: "tollgate_prompt_guard_decisions_total",
 		Help: "Prompts the guard refused or reported, by error code and action (block, flag, log, shadow).",
-	}, []string{"code", "action"})
-	if r == nil {
-		return c
 	}
-	if err := r.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-				return existing
-			}
-		}
+	c, err := metrics.CounterVec(r, opts, "code", "action")
+	if err != nil {
+		// Another collector holds the name: count unexported rather than fail.
+		c, _ = metrics.CounterVec(nil, opts, "code", "action")
 	}
 	return c
 }

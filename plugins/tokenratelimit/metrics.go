@@ -1,9 +1,9 @@
 package tokenratelimit
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tollgate-ai/tollgate/internal/metrics"
 )
 
 // Outcomes of an access check, the label of the decisions counter.
@@ -17,23 +17,16 @@ const (
 	outcomeTooLarge    = "too_large"   // needs more than a window holds
 )
 
-// decisions counts access checks by outcome; nil when the process exports
-// no metrics.
+// decisions counts access checks by outcome.
 func decisions(r prometheus.Registerer) *prometheus.CounterVec {
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+	opts := prometheus.CounterOpts{
 		Name: "tollgate_token_rate_limit_decisions_total",
 		Help: "Token rate limit checks by outcome: allowed, limited, budget, shadow, degraded (counters down, let through), unavailable (counters down, refused), too_large.",
-	}, []string{"outcome"})
-	if r == nil {
-		return c
 	}
-	if err := r.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-				return existing
-			}
-		}
+	c, err := metrics.CounterVec(r, opts, "outcome")
+	if err != nil {
+		// Another collector holds the name: count unexported rather than fail.
+		c, _ = metrics.CounterVec(nil, opts, "outcome")
 	}
 	return c
 }
