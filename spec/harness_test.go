@@ -272,6 +272,8 @@ func (s *logSink) Write(p []byte) (int, error) {
 type product struct {
 	*kong
 	llm *fakellm.Server
+	// admin is the sidecar's admin base URL (/metrics, /status, /healthz).
+	admin string
 }
 
 // startProduct serves decks/<deck> with the named plugins. Provider keys
@@ -284,7 +286,7 @@ func startProduct(t *testing.T, deck string, plugins ...string) *product {
 	t.Setenv("ANTHROPIC_API_KEY", "sk-fake")
 	raw, err := os.ReadFile("../decks/" + deck)
 	require.NoError(t, err)
-	port := freePort(t)
+	port, adminPort := freePort(t), freePort(t)
 	d := strings.NewReplacer(
 		"https://api.openai.com", llm.URL(),
 		"https://api.anthropic.com", llm.URL(),
@@ -292,10 +294,11 @@ func startProduct(t *testing.T, deck string, plugins ...string) *product {
 	).Replace(string(raw))
 	k := startKong(t, kongSetup{
 		sidecar:   map[string][]string{bins.tollgate: plugins},
-		serveArgs: []string{"--egress-listen", fmt.Sprintf("127.0.0.1:%d", port), "--admin-listen", ""},
+		serveArgs: []string{"--egress-listen", fmt.Sprintf("127.0.0.1:%d", port), "--admin-listen", fmt.Sprintf("127.0.0.1:%d", adminPort)},
 	}, d)
 	waitPort(t, port)
-	return &product{kong: k, llm: llm}
+	waitPort(t, adminPort)
+	return &product{kong: k, llm: llm, admin: fmt.Sprintf("http://127.0.0.1:%d", adminPort)}
 }
 
 // client is the official OpenAI SDK through Kong as the consumer with key.

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -78,4 +79,27 @@ func TestPIIMaskThroughTheEmulator(t *testing.T) {
 	require.Contains(t, apiErr.Message, "US_SSN")
 	require.NotContains(t, apiErr.Message, "6789")
 	require.Len(t, p.llm.Requests(), before)
+
+	// Plugins and egress count on the sidecar's one /metrics: types and
+	// actions, never a value.
+	resp2, err := http.Get(p.admin + "/metrics")
+	require.NoError(t, err)
+	defer resp2.Body.Close()
+	raw, err := io.ReadAll(resp2.Body)
+	require.NoError(t, err)
+	m := string(raw)
+	require.Contains(t, m, `tollgate_pii_entities_total{action="tokenize",type="EMAIL"} 2`)
+	require.Contains(t, m, `tollgate_pii_entities_total{action="redact",type="CREDIT_CARD"} 1`)
+	require.Contains(t, m, `tollgate_pii_entities_total{action="block",type="US_SSN"} 1`)
+	require.Contains(t, m, `tollgate_egress_pii_total{action="restore",type="EMAIL"}`)
+	require.Contains(t, m, `tollgate_egress_pii_total{action="redact",type="CREDIT_CARD"} 1`)
+	for _, line := range strings.Split(m, "\n") {
+		if !strings.HasPrefix(line, "tollgate_") {
+			continue // Go runtime series: their numbers are not ours
+		}
+		labels, _, _ := strings.Cut(line, "} ")
+		for _, leak := range []string{"jane", "4111", "5500", "6789", "Falcon", "@"} {
+			require.NotContains(t, labels, leak)
+		}
+	}
 }
