@@ -83,7 +83,8 @@ func New(opts Options) (*Client, error) {
 	if hc == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 64
-		hc = &http.Client{Transport: tr}
+		// No redirects: a redirect must not send the text anywhere else.
+		hc = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	return &Client{endpoint: strings.TrimRight(opts.URL, "/") + "/analyze", opts: opts, hc: hc}, nil
 }

@@ -202,3 +202,17 @@ func validBoundary(s string, i int) bool {
 	}
 	return false
 }
+
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	srv := presidiotest.New()
+	defer srv.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, srv.URL+"/analyze", http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	_, err := client(t, redirect.URL).Analyze(context.Background(), "Jane")
+	var se *presidio.StatusError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, http.StatusTemporaryRedirect, se.Status)
+	require.Zero(t, srv.Requests(), "the text went nowhere else")
+}
